@@ -1,0 +1,103 @@
+# vecrabitq: PGXS build plus the project's own targets.
+#
+#   make deps         install the Debian packages the project needs (as root)
+#   make / install    build and install the extension (PGXS)
+#   make installcheck pg_regress on sql/ + expected/ against a running server
+#   make unittest     src/core unit tests under AddressSanitizer + UBSan
+#   make bench        micro-benchmarks of the core kernels
+#   make test         deps, build, install, throwaway cluster, every suite
+#   make demo         deps, build, install, throwaway cluster, a search demo
+
+EXTENSION = vecrabitq
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = $(EXTENSION)
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = install vector_input vector_cast vector_functions vector_binary
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+# No -march: SIMD code is compiled per function (target attributes) and
+# chosen at load time, so one binary runs on any x86-64.
+WARNFLAGS = -Wall -Wextra
+# PostgreSQL's headers are system headers to us: -Wextra would flag their
+# macros (fmgr.h's unused fcinfo, array.h's sign compare), not our code.
+PG_CPPFLAGS = -I$(CURDIR)/src -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+PG_CFLAGS = $(WARNFLAGS) $(if $(WERROR),-Werror)
+SHLIB_LINK = -lm
+
+EXTRA_CLEAN = build
+
+# JIT bitcode would only inline thin wrappers around dispatched kernels, and
+# needs clang at build time; leave it out.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "pg_config not found: run 'make deps' (as root) first, or set PG_CONFIG" >&2
+	@exit 1
+endif
+
+# ---------------------------------------------------------------------------
+# Core unit tests and benchmarks (no server needed)
+
+BUILD = build
+CC_CORE ?= gcc
+CORE_CFLAGS = -std=gnu11 -g $(WARNFLAGS) -Werror -Isrc
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
+UNIT_HDRS = $(wildcard test/unit/*.h src/core/*.h)
+
+$(BUILD)/unit/rq_unit: $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC_CORE) $(CORE_CFLAGS) -O1 $(SANITIZE) -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+
+# Same tests without sanitizers, for running under qemu's CPU models.
+$(BUILD)/unit/rq_unit_plain: $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+
+$(BUILD)/bench/bench_kernels: test/bench/bench_kernels.c $(CORE_SRCS) $(UNIT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/bench/bench_kernels.c $(CORE_SRCS) -lm
+
+$(BUILD)/client/binary_io: test/client/binary_io.c
+	@mkdir -p $(dir $@)
+	$(CC_CORE) -std=gnu11 -g -O1 $(WARNFLAGS) -Werror -I$(shell $(PG_CONFIG) --includedir) \
+		-o $@ $< -L$(shell $(PG_CONFIG) --libdir) -lpq -lm
+
+$(BUILD)/tools/vecs2pg: test/tools/vecs2pg.c
+	@mkdir -p $(dir $@)
+	$(CC_CORE) -std=gnu11 -O2 $(WARNFLAGS) -Werror -o $@ $<
+
+.PHONY: unittest bench deps test demo
+unittest: $(BUILD)/unit/rq_unit
+	$(BUILD)/unit/rq_unit
+
+bench: $(BUILD)/bench/bench_kernels
+	$(BUILD)/bench/bench_kernels
+
+deps:
+	test/tools/deps.sh
+
+# test and demo re-enter make after deps so PGXS is found on a fresh machine.
+test:
+	test/tools/deps.sh
+	$(MAKE) all WERROR=1
+	$(MAKE) install
+	$(MAKE) $(BUILD)/unit/rq_unit $(BUILD)/unit/rq_unit_plain $(BUILD)/client/binary_io
+	test/tools/run-tests.sh
+
+demo:
+	test/tools/deps.sh
+	$(MAKE) all
+	$(MAKE) install
+	$(MAKE) $(BUILD)/tools/vecs2pg
+	test/demo/demo.sh

@@ -1,0 +1,57 @@
+#!/usr/bin/perl
+# Checks that the extension script qualifies every object it names with
+# @extschema@ or pg_catalog, so a hostile search_path cannot capture a
+# reference.  Every identifier that is not an SQL keyword of the script must
+# be "@extschema@.name" or "pg_catalog.name", and every operator named in
+# OPERATOR(...), COMMUTATOR/NEGATOR or an operator class must be qualified.
+# Prints TAP-style lines (one per statement) and a summary.
+use strict;
+use warnings;
+
+my %keywords = map { lc($_) => 1 } qw(
+  CREATE OR REPLACE FUNCTION RETURNS AS LANGUAGE C IMMUTABLE STABLE VOLATILE STRICT
+  PARALLEL SAFE RESTRICTED UNSAFE COST ROWS TYPE INPUT OUTPUT TYPMOD_IN TYPMOD_OUT
+  RECEIVE SEND STORAGE EXTERNAL EXTENDED PLAIN MAIN INTERNALLENGTH VARIABLE ALIGNMENT
+  OPERATOR LEFTARG RIGHTARG COMMUTATOR NEGATOR RESTRICT JOIN HASHES MERGES
+  CAST WITH WITHOUT INOUT IMPLICIT ASSIGNMENT AGGREGATE SFUNC STYPE FINALFUNC
+  COMBINEFUNC SERIALFUNC DESERIALFUNC INITCOND MSFUNC MINVFUNC MSTYPE MFINALFUNC
+  CLASS FAMILY DEFAULT FOR USING BTREE HASH ADD ORDER BY STRATEGY SUPPORT
+  ACCESS METHOD HANDLER INDEX TABLE REVOKE GRANT EXECUTE ON FROM TO PUBLIC ALL
+  ALTER SET RESET SEARCH_PATH NOT LEAKPROOF SECURITY INVOKER DEFINER
+  MODULE_PATHNAME);
+
+my $file = shift or die "usage: $0 SCRIPT\n";
+open(my $fh, '<', $file) or die "$file: $!";
+my $sql = do { local $/; <$fh> };
+$sql =~ s/^\\.*$//mg;        # psql meta-commands
+$sql =~ s/--[^\n]*//g;        # comments
+$sql =~ s/'(?:[^']|'')*'/''/g;    # string literals
+
+my ($n, $failed) = (0, 0);
+for my $stmt (split /;/, $sql) {
+	(my $s = $stmt) =~ s/\s+/ /g;
+	$s =~ s/^ | $//g;
+	next if $s eq '';
+	my @bad;
+	# identifiers: strip qualified names first, then anything left over is bad
+	(my $rest = $s) =~ s/(?:\@extschema\@|pg_catalog)\.(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*|[-+*\/<>=~!\@#%^&|`?]+)//g;
+	for my $word ($rest =~ /([A-Za-z_][A-Za-z0-9_]*)/g) {
+		push @bad, $word unless $keywords{ lc $word };
+	}
+	# OPERATOR(op) references and an operator class's members name operators
+	my $qualified = qr/^(?:\@extschema\@|pg_catalog)\./;
+	for my $op (($s =~ /OPERATOR\s*\(\s*([^)\s]+)\s*\)/gi),
+		($s =~ /OPERATOR\s+\d+\s+(\S+)/gi)) {
+		push @bad, $op unless $op =~ $qualified;
+	}
+	my ($what) = $s =~ /^(\w+ (?:OPERATOR CLASS|OPERATOR FAMILY|ACCESS METHOD|\w+)(?: \S+)?)/;
+	$n++;
+	if (@bad) {
+		$failed++;
+		print "not ok $n - $what: unqualified @bad\n";
+	} else {
+		print "ok $n - $what\n";
+	}
+}
+print "# sql-lint: ", $n - $failed, " passed, $failed failed\n";
+exit($failed ? 1 : 0);

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Runs every test suite and prints one line per suite and a total
+# "N passed, N failed" (individual tests).  Exits non-zero if anything failed.
+# Expects the extension built and installed (make test does that first).
+#
+# Suites that need a server share one throwaway cluster, started here as the
+# postgres user and removed at the end.  Logs go to build/test-logs/.
+set -u
+cd "$(dirname "$0")/../.."
+. test/tools/pgcluster.sh
+
+LOGS=build/test-logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+total_pass=0
+total_fail=0
+trap pgcluster_stop EXIT
+
+# run_suite NAME COMMAND...: runs COMMAND, logs its output, counts its tests
+# ("ok"/"not ok" lines, or pg_regress's "... ok"/"... FAILED").  A suite that
+# fails without reporting a failed test counts as one failure.
+run_suite() {
+	local name=$1 log=$LOGS/$1.log rc pass fail start=$SECONDS
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	pass=$(grep -cE '^ok [0-9]|\.\.\. ok ' "$log")
+	fail=$(grep -cE '^not ok [0-9]|\.\.\. FAILED' "$log")
+	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then
+		fail=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	printf '%-22s %4d passed, %d failed  (%ds)\n' "$name" "$pass" "$fail" $((SECONDS - start))
+	if [ "$fail" != 0 ]; then
+		grep -E '^not ok|FAILED|^#   ' "$log" | head -20 | sed 's/^/    /'
+		[ -f regression.diffs ] && [ "$name" = regress ] && head -60 regression.diffs | sed 's/^/    /'
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+}
+
+# pg_regress with the server restarted on a lower kernel level; checks the
+# level took effect, then runs the distance tests again on it.
+regress_on_level() {
+	pgcluster_restart "VECRABITQ_SIMD=$1" || return 1
+	local got
+	got=$(psql -X -At -d contrib_regression -c "SELECT vecrabitq_simd()")
+	if [ "$got" = "$1" ]; then echo "ok 1 - server runs the $1 kernels"; else
+		echo "not ok 1 - server runs the $1 kernels (got $got)"; fi
+	make -s installcheck REGRESS="vector_functions" 2>&1
+}
+
+# The binary protocol client needs a database with the extension.
+client_suite() {
+	psql -X -q -c "DROP DATABASE IF EXISTS vr_client" -c "CREATE DATABASE vr_client" &&
+		psql -X -q -d vr_client -c "CREATE EXTENSION vecrabitq" &&
+		PGDATABASE=vr_client build/client/binary_io
+}
+
+cpu_has() { grep -qw "$1" /proc/cpuinfo; }
+
+echo "== vecrabitq tests"
+run_suite meta perl test/tools/check-meta.pl META.json vecrabitq.control
+run_suite sql-lint perl test/tools/check-sql-qualified.pl sql/vecrabitq--*.sql
+run_suite unit build/unit/rq_unit
+run_suite unit-qemu-haswell qemu-x86_64 -cpu Haswell build/unit/rq_unit_plain --quick --expect-isa avx2
+run_suite unit-qemu-x86-64 qemu-x86_64 -cpu qemu64 build/unit/rq_unit_plain --quick --expect-isa scalar
+
+pgcluster_start "$(mktemp -d)" || { echo "could not start a test cluster"; exit 1; }
+run_suite regress make -s installcheck
+run_suite client client_suite
+if cpu_has avx512f; then run_suite regress-avx2 regress_on_level avx2; fi
+run_suite regress-scalar regress_on_level scalar
+pgcluster_stop
+
+run_suite emulated-server test/tools/check-emulated-server.sh
+
+echo "== total: $total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
