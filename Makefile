@@ -22,10 +22,14 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 # No -march: SIMD code is compiled per function (target attributes) and
 # chosen at load time, so one binary runs on any x86-64.
 WARNFLAGS = -Wall -Wextra
+# SIMD and scalar estimators must round alike: never fuse a*b+c behind our back.
+FPFLAGS = -ffp-contract=off
 # PostgreSQL's headers are system headers to us: -Wextra would flag their
 # macros (fmgr.h's unused fcinfo, array.h's sign compare), not our code.
 PG_CPPFLAGS = -I$(CURDIR)/src -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
-PG_CFLAGS = $(WARNFLAGS) $(if $(WERROR),-Werror)
+PG_CFLAGS = $(WARNFLAGS) $(FPFLAGS) $(if $(WERROR),-Werror)
+# OpenBLAS and LAPACKE are not linked: they are loaded with dlopen when an
+# index first needs them, after OPENBLAS_NUM_THREADS=1 is set (src/core/rq_blas.h).
 SHLIB_LINK = -lm
 
 EXTRA_CLEAN = build
@@ -50,23 +54,25 @@ endif
 
 BUILD = build
 CC_CORE ?= gcc
-CORE_CFLAGS = -std=gnu11 -g $(WARNFLAGS) -Werror -Isrc
+# Referenced only through dlsym (rq_blas.h), so keep them against --as-needed.
+BLAS_LIBS = -Wl,--no-as-needed -lopenblas -llapacke -Wl,--as-needed
+CORE_CFLAGS = -std=gnu11 -g $(WARNFLAGS) $(FPFLAGS) -Werror -Isrc
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
 UNIT_HDRS = $(wildcard test/unit/*.h src/core/*.h)
 
 $(BUILD)/unit/rq_unit: $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC_CORE) $(CORE_CFLAGS) -O1 $(SANITIZE) -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+	$(CC_CORE) $(CORE_CFLAGS) -O1 $(SANITIZE) -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(BLAS_LIBS) -lm
 
 # Same tests without sanitizers, for running under qemu's CPU models.
 $(BUILD)/unit/rq_unit_plain: $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(BLAS_LIBS) -lm
 
 $(BUILD)/bench/bench_kernels: test/bench/bench_kernels.c $(CORE_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/bench/bench_kernels.c $(CORE_SRCS) -lm
+	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/bench/bench_kernels.c $(CORE_SRCS) $(BLAS_LIBS) -lm
 
 $(BUILD)/client/binary_io: test/client/binary_io.c
 	@mkdir -p $(dir $@)
@@ -80,6 +86,8 @@ $(BUILD)/tools/vecs2pg: test/tools/vecs2pg.c
 .PHONY: unittest bench deps test demo
 unittest: $(BUILD)/unit/rq_unit
 	$(BUILD)/unit/rq_unit
+
+SIFT100K = $(wildcard ../shared/data/sift100k/base.bvecs)
 
 bench: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels

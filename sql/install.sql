@@ -63,5 +63,9 @@ SELECT oprname, oprcode, oprcom::regoperator AS commutator
 FROM pg_operator WHERE oprleft = 'vector'::regtype AND oprname IN ('<->', '<#>', '<=>', '<+>')
 ORDER BY oprname;
 
+-- Loading the library starts no thread in the backend (OpenBLAS, which would
+-- start one per core, is only loaded by index builds, single-threaded).
+SELECT count(*) AS backend_threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+
 -- The kernel variant is one of the three.
 SELECT vecrabitq_simd() IN ('scalar', 'avx2', 'avx512') AS known_simd;

@@ -11,6 +11,7 @@
 #include "core/rq_cpu.h"
 #include "core/rq_distance.h"
 
+
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(vecrabitq_simd);
@@ -35,6 +36,7 @@ _PG_init(void)
 				 errmsg("ignoring unknown %s value \"%s\"", RQ_ISA_ENV, cap),
 				 errhint("Use scalar, avx2 or avx512.")));
 	rq_distance_use(isa);
+
 }
 
 /* vecrabitq_simd(): name of the kernel variant this backend uses */

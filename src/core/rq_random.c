@@ -4,6 +4,8 @@
  */
 #include "rq_random.h"
 
+#include <math.h>
+
 #define RQ_PCG_MULT 6364136223846793005ULL
 
 void
@@ -49,4 +51,14 @@ rq_pcg32_uniform(rq_pcg32 *rng)
 	uint64_t	lo = rq_pcg32_next(rng) >> 6;	/* 26 bits */
 
 	return (double) ((hi << 26) | lo) * (1.0 / 9007199254740992.0);
+}
+
+double
+rq_pcg32_gaussian(rq_pcg32 *rng)
+{
+	/* 1 - u lies in (0, 1], so the logarithm is finite */
+	double		u1 = 1.0 - rq_pcg32_uniform(rng);
+	double		u2 = rq_pcg32_uniform(rng);
+
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }

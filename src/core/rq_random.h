@@ -28,4 +28,7 @@ extern uint32_t rq_pcg32_below(rq_pcg32 *rng, uint32_t bound);
 /* Uniform double in [0, 1) with 53 random bits. */
 extern double rq_pcg32_uniform(rq_pcg32 *rng);
 
+/* Standard normal deviate (Box-Muller on two uniforms). */
+extern double rq_pcg32_gaussian(rq_pcg32 *rng);
+
 #endif							/* RQ_RANDOM_H */

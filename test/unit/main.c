@@ -8,11 +8,13 @@
  * --expect-isa fails unless runtime detection picks NAME (used by the qemu
  * runs that emulate CPUs without AVX-512 or AVX).
  */
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rq_blas.h"
 #include "rq_test.h"
 
 int			rq_test_quick = 0;
@@ -51,9 +53,31 @@ rq_test_alloc(size_t size)
 	return p;
 }
 
+static void *
+linked_symbol(void *ctx, const char *name)
+{
+	(void) ctx;
+	return dlsym(RTLD_DEFAULT, name);
+}
+
+/* The tests link OpenBLAS and LAPACKE; bind the core's call table to them. */
+static int
+bind_blas(void)
+{
+	const char *missing = NULL;
+
+	if (rq_blas_bind(linked_symbol, NULL, &missing) != RQ_OK)
+	{
+		fprintf(stderr, "BLAS routine %s not found\n", missing);
+		return 0;
+	}
+	return 1;
+}
+
 static const rq_test_case *const all_lists[] = {
 	rq_cpu_tests, rq_random_tests, rq_distance_tests, rq_vector_text_tests,
-	rq_vector_text_fuzz_tests, NULL
+	rq_vector_text_fuzz_tests, rq_rotation_tests, rq_kmeans_tests,
+	NULL
 };
 
 static int
@@ -101,6 +125,8 @@ main(int argc, char **argv)
 			filters[nfilters++] = argv[i];
 	}
 
+	if (!bind_blas())
+		return 2;
 	if (expect != NULL)
 		failed += check_expected_isa(expect, &number);
 	for (int l = 0; all_lists[l] != NULL; l++)
@@ -112,6 +138,11 @@ main(int argc, char **argv)
 			if (list)
 			{
 				printf("%s\n", t->name);
+				continue;
+			}
+			if (rq_test_quick && t->statistical)
+			{
+				printf("# skipped in quick mode: %s\n", t->name);
 				continue;
 			}
 			current_failures = 0;

@@ -15,9 +15,13 @@ typedef struct rq_test_case
 {
 	const char *name;
 	void		(*fn) (void);
+	int			statistical;	/* asserts measured rates: full size only, skipped by --quick */
 } rq_test_case;
 
-/* Set by --quick: tests shrink their loops (used under CPU emulation). */
+/*
+ * Set by --quick (runs under CPU emulation): tests shrink their loops, and
+ * statistical tests, whose thresholds need full-size samples, are skipped.
+ */
 extern int	rq_test_quick;
 
 /* Records a failed check of the running test (prints at most a few). */
@@ -42,5 +46,12 @@ extern const rq_test_case rq_random_tests[];
 extern const rq_test_case rq_distance_tests[];
 extern const rq_test_case rq_vector_text_tests[];
 extern const rq_test_case rq_vector_text_fuzz_tests[];
+extern const rq_test_case rq_rotation_tests[];
+extern const rq_test_case rq_block_tests[];
+extern const rq_test_case rq_kmeans_tests[];
+extern const rq_test_case rq_estimator_tests[];
+extern const rq_test_case rq_rerank_tests[];
+extern const rq_test_case rq_ivf_tests[];
+extern const rq_test_case rq_exbits_tests[];
 
 #endif							/* RQ_TEST_H */

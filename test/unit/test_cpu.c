@@ -49,8 +49,8 @@ test_names(void)
 }
 
 const rq_test_case rq_cpu_tests[] = {
-	{"cpu/detect matches compiler builtins", test_detect_matches_compiler},
-	{"cpu/choose caps the level", test_choose_caps},
-	{"cpu/level names", test_names},
-	{NULL, NULL}
+	{"cpu/detect matches compiler builtins", test_detect_matches_compiler, 0},
+	{"cpu/choose caps the level", test_choose_caps, 0},
+	{"cpu/level names", test_names, 0},
+	{NULL, NULL, 0}
 };

@@ -232,9 +232,9 @@ test_dispatch(void)
 }
 
 const rq_test_case rq_distance_tests[] = {
-	{"distance/dispatch", test_dispatch},
-	{"distance/exact cases", test_exact_cases},
-	{"distance/dimensions 1..300 vs double reference", test_small_dimensions},
-	{"distance/dimensions up to 16000 vs double reference", test_large_dimensions},
-	{NULL, NULL}
+	{"distance/dispatch", test_dispatch, 0},
+	{"distance/exact cases", test_exact_cases, 0},
+	{"distance/dimensions 1..300 vs double reference", test_small_dimensions, 0},
+	{"distance/dimensions up to 16000 vs double reference", test_large_dimensions, 0},
+	{NULL, NULL, 0}
 };

@@ -74,8 +74,8 @@ test_uniform_moments(void)
 }
 
 const rq_test_case rq_random_tests[] = {
-	{"random/pcg32 reference sequence", test_reference_sequence},
-	{"random/below is uniform", test_below_uniform},
-	{"random/uniform moments", test_uniform_moments},
-	{NULL, NULL}
+	{"random/pcg32 reference sequence", test_reference_sequence, 0},
+	{"random/below is uniform", test_below_uniform, 0},
+	{"random/uniform moments", test_uniform_moments, 0},
+	{NULL, NULL, 0}
 };

@@ -171,10 +171,10 @@ test_round_trip(void)
 }
 
 const rq_test_case rq_vector_text_tests[] = {
-	{"text/cases", test_cases},
-	{"text/out-of-range span", test_out_of_range_span},
-	{"text/dimension limit", test_dimension_limit},
-	{"text/capacity", test_capacity},
-	{"text/round trip of float bit patterns", test_round_trip},
-	{NULL, NULL}
+	{"text/cases", test_cases, 0},
+	{"text/out-of-range span", test_out_of_range_span, 0},
+	{"text/dimension limit", test_dimension_limit, 0},
+	{"text/capacity", test_capacity, 0},
+	{"text/round trip of float bit patterns", test_round_trip, 0},
+	{NULL, NULL, 0}
 };

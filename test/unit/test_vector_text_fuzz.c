@@ -200,6 +200,6 @@ test_fuzz(void)
 }
 
 const rq_test_case rq_vector_text_fuzz_tests[] = {
-	{"text-fuzz/120000 random and mutated inputs", test_fuzz},
-	{NULL, NULL}
+	{"text-fuzz/120000 random and mutated inputs", test_fuzz, 0},
+	{NULL, NULL, 0}
 };

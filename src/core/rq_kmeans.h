@@ -1,0 +1,65 @@
+/*
+ * rq_kmeans.h
+ *	  k-means for the IVF lists: k-means++ seeding on a sample, then Lloyd
+ *	  iterations whose distance step is a cblas_sgemm over blocks of rows
+ *	  (||x||^2 - 2 x.c + ||c||^2).  Empty clusters are re-seeded with the row
+ *	  farthest from its centroid.  Deterministic for a seed.  Spherical mode
+ *	  (for cosine, on unit vectors) normalises the centroids after each update.
+ *
+ * All scratch memory is one caller-provided block whose size
+ * rq_kmeans_work_bytes gives in advance, so the index build can check it
+ * against maintenance_work_mem before allocating anything.
+ */
+#ifndef RQ_KMEANS_H
+#define RQ_KMEANS_H
+
+#include "rq_types.h"
+
+typedef struct rq_kmeans_config
+{
+	int			dim;
+	int			k;				/* 1 <= k <= n */
+	int			max_iterations; /* Lloyd iterations at most */
+	uint64_t	seed;
+	int			spherical;		/* normalise centroids (rows must be unit vectors) */
+	size_t		seed_sample;	/* rows k-means++ looks at; 0: min(n, max(32 k, 8192)) */
+	size_t		block_rows;		/* rows per GEMM block; 0: 1024 */
+} rq_kmeans_config;
+
+typedef struct rq_kmeans_result
+{
+	int			iterations;		/* Lloyd iterations run */
+	double		inertia;		/* sum of squared distances at the last assignment */
+	int			reseeded;		/* empty clusters re-seeded, over all iterations */
+	size_t		changed;		/* rows that changed cluster in the last iteration */
+} rq_kmeans_result;
+
+/* Bytes of the workspace rq_kmeans (and its two halves) need for n rows. */
+extern size_t rq_kmeans_work_bytes(size_t n, const rq_kmeans_config *cfg);
+
+/* k-means++ seeds (k x dim) from a random sample of the n rows of data. */
+extern rq_status rq_kmeans_seed(const float *data, size_t n, const rq_kmeans_config *cfg,
+								float *centroids, void *work);
+
+/* Lloyd iterations from the given centroids. */
+extern rq_status rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_config *cfg,
+								 float *centroids, void *work, rq_kmeans_result *result);
+
+/* Seeding, then Lloyd. */
+extern rq_status rq_kmeans(const float *data, size_t n, const rq_kmeans_config *cfg,
+						   float *centroids, void *work, rq_kmeans_result *result);
+
+/* Squared Euclidean norms of n rows of dim floats. */
+extern void rq_squared_norms(const float *x, size_t n, int dim, float *out);
+
+/*
+ * Nearest of k centroids for each of n rows, by one GEMM per block of
+ * block_rows rows: assign[i] and its squared distance dist[i] (either may be
+ * NULL).  xnorm2 and cnorm2 are the squared norms; block holds
+ * block_rows x k floats.
+ */
+extern void rq_assign_nearest(const float *data, const float *xnorm2, size_t n, int dim,
+							  const float *centroids, const float *cnorm2, int k,
+							  int32_t *assign, float *dist, float *block, size_t block_rows);
+
+#endif							/* RQ_KMEANS_H */

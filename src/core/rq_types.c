@@ -1,0 +1,42 @@
+/*
+ * rq_types.c
+ *	  Status messages and the malloc allocator.
+ */
+#include "rq_types.h"
+
+#include <stdlib.h>
+
+const char *
+rq_status_message(rq_status status)
+{
+	switch (status)
+	{
+		case RQ_OK:
+			return "ok";
+		case RQ_ERR_ZERO_VECTOR:
+			return "zero vector has no direction (cosine distance is undefined)";
+		case RQ_ERR_NO_MEMORY:
+			return "out of memory";
+		case RQ_ERR_LAPACK:
+			return "LAPACK factorisation failed";
+		case RQ_ERR_ARGUMENT:
+			return "argument out of range";
+	}
+	return "unknown status";
+}
+
+static void *
+rq_malloc_grow(void *ctx, void *ptr, size_t size)
+{
+	(void) ctx;
+	return realloc(ptr, size);
+}
+
+static void
+rq_malloc_release(void *ctx, void *ptr)
+{
+	(void) ctx;
+	free(ptr);
+}
+
+const rq_allocator rq_malloc_allocator = {rq_malloc_grow, rq_malloc_release, NULL};
