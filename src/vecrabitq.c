@@ -10,6 +10,7 @@
 
 #include "core/rq_cpu.h"
 #include "core/rq_distance.h"
+#include "core/rq_estimate.h"
 
 
 PG_MODULE_MAGIC;
@@ -36,6 +37,7 @@ _PG_init(void)
 				 errmsg("ignoring unknown %s value \"%s\"", RQ_ISA_ENV, cap),
 				 errhint("Use scalar, avx2 or avx512.")));
 	rq_distance_use(isa);
+	rq_code_kernels_use(isa);
 
 }
 

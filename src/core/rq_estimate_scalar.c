@@ -1,0 +1,40 @@
+/*
+ * rq_estimate_scalar.c
+ *	  The portable estimator: the twin the SIMD levels must match bit for bit.
+ */
+#include "rq_estimate_impl.h"
+
+static inline void
+block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int words,
+		  int64_t ip[RQ_BLOCK_LANES])
+{
+	for (int w = w0; w < w1; w++)
+	{
+		const uint64_t *c = codes + (size_t) (w - w0) * RQ_BLOCK_LANES;
+
+		for (int j = 0; j < RQ_QUERY_BITS; j++)
+		{
+			uint64_t	plane = planes[(size_t) j * words + w];
+
+			for (int l = 0; l < RQ_BLOCK_LANES; l++)
+				ip[l] += (int64_t) __builtin_popcountll(c[l] & plane) << j;
+		}
+	}
+}
+
+static inline void
+block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate_params *p,
+			 float *est, float *lb)
+{
+	for (int l = 0; l < RQ_BLOCK_LANES; l++)
+	{
+		float		x = (float) (2 * ip[l] - p->sum_q);
+		float		t = (f[RQ_BLOCK_LANES + l] * p->delta) * x + f[2 * RQ_BLOCK_LANES + l] * p->vl;
+		float		e = p->m * (f[l] + p->qadd) + p->s * t;
+
+		est[l] = e;
+		lb[l] = e - p->bound * f[3 * RQ_BLOCK_LANES + l];
+	}
+}
+
+RQ_DEFINE_CODE_KERNELS(scalar, RQ_ISA_SCALAR, )

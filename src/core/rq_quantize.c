@@ -1,0 +1,81 @@
+/*
+ * rq_quantize.c
+ *	  1-bit RaBitQ quantization of one residual (RABITQ.md 1.4).
+ */
+#include "rq_quantize.h"
+
+#include <math.h>
+#include <string.h>
+
+rq_status
+rq_preprocess(rq_metric metric, const float *x, int dim, float *out)
+{
+	double		norm2 = 0.0;
+
+	memcpy(out, x, sizeof(float) * dim);
+	if (metric != RQ_METRIC_COSINE)
+		return RQ_OK;
+	for (int i = 0; i < dim; i++)
+		norm2 += (double) x[i] * x[i];
+	if (norm2 == 0.0)
+		return RQ_ERR_ZERO_VECTOR;
+	for (int i = 0; i < dim; i++)
+		out[i] = (float) (x[i] / sqrt(norm2));
+	return RQ_OK;
+}
+
+void
+rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
+			uint64_t *code, rq_factors *f)
+{
+	double		n2 = 0.0,
+				l1 = 0.0,
+				ip_oc = 0.0;
+	int			pop = 0;
+	double		fr,
+				spread;
+
+	memset(code, 0, sizeof(uint64_t) * rq_code_words(dp));
+	for (int i = 0; i < dp; i++)
+	{
+		double		v = r[i];
+
+		n2 += v * v;
+		l1 += fabs(v);
+		if (v > 0.0)
+		{
+			code[i / 64] |= UINT64_C(1) << (i % 64);
+			pop++;
+		}
+		if (metric == RQ_METRIC_IP)
+			ip_oc += v * c_rot[i];
+	}
+
+	f->add = (float) (metric == RQ_METRIC_IP ? ip_oc : n2);
+	if (l1 == 0.0)
+	{
+		/* degenerate residual (o == c): the estimate is exactly ||y||^2 */
+		f->a = f->bc = f->err = 0.0f;
+		return;
+	}
+	fr = n2 / l1;
+	/* Dp ||r||^2 / ||r||_1^2 - 1 = (1 - x0^2) / x0^2, never negative in exact math */
+	spread = (double) dp * n2 / (l1 * l1) - 1.0;
+	f->a = (float) (-2.0 * fr);
+	f->bc = (float) (-2.0 * fr * (2.0 * pop - dp));
+	f->err = (float) (2.0 * sqrt(n2) * sqrt((spread > 0.0 ? spread : 0.0) / (dp - 1)));
+}
+
+double
+rq_code_cosine(const float *r, int dp)
+{
+	double		n2 = 0.0,
+				l1 = 0.0;
+
+	for (int i = 0; i < dp; i++)
+	{
+		n2 += (double) r[i] * r[i];
+		l1 += fabs((double) r[i]);
+	}
+	return (n2 > 0.0) ? l1 / (sqrt((double) dp) * sqrt(n2)) : 0.0;
+}

@@ -1,0 +1,69 @@
+/*
+ * rq_query.c
+ *	  Residual query, 4-bit scalar quantization and bit planes.
+ */
+#include "rq_query.h"
+
+#include <math.h>
+#include <string.h>
+
+#define RQ_QUERY_LEVELS ((1 << RQ_QUERY_BITS) - 1)
+
+/* Quantizes one coordinate: round to nearest, clamped (faiss PR 4550). */
+static inline int
+rq_quantize_coordinate(float y, float vl, float inv_delta)
+{
+	float		level = floorf((y - vl) * inv_delta + 0.5f);
+
+	if (level < 0.0f)
+		return 0;
+	if (level > (float) RQ_QUERY_LEVELS)
+		return RQ_QUERY_LEVELS;
+	return (int) level;
+}
+
+void
+rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric metric,
+					  uint64_t *planes, uint8_t *q_u, rq_list_query *lq)
+{
+	int			words = rq_code_words(dp);
+	float		vl = INFINITY,
+				vr = -INFINITY;
+	double		y2 = 0.0,
+				qc = 0.0;
+	float		inv_delta;
+	int32_t		sum_q = 0;
+
+	for (int i = 0; i < dp; i++)
+	{
+		float		y = q_rot[i] - c_rot[i];
+
+		vl = fminf(vl, y);
+		vr = fmaxf(vr, y);
+		y2 += (double) y * y;
+		qc += (double) q_rot[i] * c_rot[i];
+	}
+	lq->dp = dp;
+	lq->metric = metric;
+	lq->vl = vl;
+	lq->delta = (vr - vl) / (float) RQ_QUERY_LEVELS;
+	/* a constant y (query on the centroid): delta = 0, every q_u = 0 */
+	inv_delta = (lq->delta > 0.0f) ? 1.0f / lq->delta : 0.0f;
+
+	memset(planes, 0, sizeof(uint64_t) * rq_query_plane_words(dp));
+	for (int i = 0; i < dp; i++)
+	{
+		int			level = rq_quantize_coordinate(q_rot[i] - c_rot[i], vl, inv_delta);
+
+		sum_q += level;
+		if (q_u != NULL)
+			q_u[i] = (uint8_t) level;
+		for (int j = 0; j < RQ_QUERY_BITS; j++)
+			if ((level >> j) & 1)
+				planes[(size_t) j * words + i / 64] |= UINT64_C(1) << (i % 64);
+	}
+	lq->sum_q = sum_q;
+	lq->add = (float) (metric == RQ_METRIC_IP ? qc : y2);
+	lq->ynorm = (float) sqrt(y2);
+	lq->planes = planes;
+}

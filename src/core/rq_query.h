@@ -1,0 +1,48 @@
+/*
+ * rq_query.h
+ *	  Query preparation for one probed list (RABITQ.md 2.1-2.3): the residual
+ *	  query y = q' - c', its deterministic 4-bit quantization and bit planes,
+ *	  and the per-list constants the estimator folds in.
+ *
+ *	  q_u[i] = clamp(floor((y_i - v_l) / delta + 1/2), 0, 15),
+ *	  delta = (max y - min y) / 15 (0 for a constant y: then q_u = 0),
+ *	  plane j holds bit j of every q_u[i], packed like the codes.
+ *
+ * Deterministic rounding: identical queries give identical results, and its
+ * error is slightly lower than randomized rounding's (RABITQ.md 9.2).
+ */
+#ifndef RQ_QUERY_H
+#define RQ_QUERY_H
+
+#include "rq_types.h"
+
+typedef struct rq_list_query
+{
+	int			dp;
+	rq_metric	metric;
+	float		vl;				/* min_i y_i */
+	float		delta;			/* quantization step */
+	int32_t		sum_q;			/* sum_i q_u[i] */
+	float		add;			/* ||y||^2 (L2, cosine) or <q', c'> (IP) */
+	float		ynorm;			/* ||y|| */
+	const uint64_t *planes;		/* RQ_QUERY_BITS planes of Dp bits */
+} rq_list_query;
+
+/* uint64 words of the bit planes of one list query. */
+static inline size_t
+rq_query_plane_words(int dp)
+{
+	return (size_t) RQ_QUERY_BITS * (size_t) rq_code_words(dp);
+}
+
+/*
+ * Prepares list query lq for rotated query q_rot against rotated centroid
+ * c_rot (both Dp floats), writing the bit planes into planes
+ * (rq_query_plane_words words, which lq keeps pointing at).  If q_u is not
+ * NULL it receives the Dp quantized values (tests use them).
+ */
+extern void rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp,
+								  rq_metric metric, uint64_t *planes, uint8_t *q_u,
+								  rq_list_query *lq);
+
+#endif							/* RQ_QUERY_H */
