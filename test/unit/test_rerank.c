@@ -1,0 +1,168 @@
+/*
+ * test_rerank.c
+ *	  The streaming re-rank: with valid lower bounds the stream is exactly the
+ *	  candidates sorted by exact distance; it computes exact distances lazily;
+ *	  dropped candidates never appear; candidates pushed between pops join the
+ *	  order; allocation failure is reported.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/rq_random.h"
+#include "core/rq_rerank.h"
+#include "rq_test.h"
+
+typedef struct exact_table
+{
+	const float *distance;		/* by id */
+	int			drop_every;		/* ids divisible by this are gone (0: none) */
+	size_t		calls;
+} exact_table;
+
+static int
+exact_lookup(void *ctx, uint64_t id, float *distance)
+{
+	exact_table *t = ctx;
+
+	t->calls++;
+	if (t->drop_every && id % t->drop_every == 0)
+		return 0;
+	*distance = t->distance[id];
+	return 1;
+}
+
+/* Random exact distances with bounds below them by a random slack. */
+static float *
+make_candidates(rq_rerank *rr, rq_pcg32 *rng, size_t n, size_t first_id, float *distance)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		distance[first_id + i] = (float) (100.0 * rq_pcg32_uniform(rng));
+		RQ_CHECK(rq_rerank_push(rr, first_id + i,
+								distance[first_id + i] - (float) (10.0 * rq_pcg32_uniform(rng))) == RQ_OK,
+				 "push");
+	}
+	return distance;
+}
+
+static void
+test_exact_order(void)
+{
+	size_t		n = 5000;
+	float	   *distance = rq_test_alloc(sizeof(float) * n);
+	exact_table t = {distance, 7, 0};
+	rq_rerank	rr;
+	rq_pcg32	rng;
+	uint64_t	id;
+	float		d,
+				last = -INFINITY;
+	size_t		emitted = 0;
+
+	rq_pcg32_seed(&rng, 1, 1);
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	make_candidates(&rr, &rng, n, 0, distance);
+	while (rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1)
+	{
+		RQ_CHECK(d >= last, "out of order: %g after %g", d, last);
+		RQ_CHECK(id % 7 != 0, "dropped candidate %llu emitted", (unsigned long long) id);
+		RQ_CHECK(d == distance[id], "wrong distance for %llu", (unsigned long long) id);
+		last = d;
+		emitted++;
+	}
+	RQ_CHECK(emitted == n - (n + 6) / 7, "emitted %zu", emitted);
+	RQ_CHECK(rq_rerank_remaining(&rr) == 0, "candidates left");
+	rq_rerank_free(&rr);
+	free(distance);
+}
+
+/* The first 10 results need far fewer exact distances than candidates. */
+static void
+test_lazy(void)
+{
+	size_t		n = 10000;
+	float	   *distance = rq_test_alloc(sizeof(float) * n);
+	exact_table t = {distance, 0, 0};
+	rq_rerank	rr;
+	rq_pcg32	rng;
+	uint64_t	id;
+	float		d;
+
+	rq_pcg32_seed(&rng, 2, 1);
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	make_candidates(&rr, &rng, n, 0, distance);
+	for (int i = 0; i < 10; i++)
+		RQ_CHECK(rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1, "result %d", i);
+	/* slack <= 10 on a 0..100 range: about 10 % of the candidates at most */
+	RQ_CHECK(t.calls < n / 5, "%zu exact distances for 10 results", t.calls);
+	RQ_CHECK(rr.exact_computed == t.calls, "statistics");
+	rq_rerank_free(&rr);
+	free(distance);
+}
+
+/* Candidates added after some results keep the order of what remains. */
+static void
+test_push_between(void)
+{
+	size_t		n = 2000;
+	float	   *distance = rq_test_alloc(sizeof(float) * 2 * n);
+	exact_table t = {distance, 0, 0};
+	rq_rerank	rr;
+	rq_pcg32	rng;
+	uint64_t	id;
+	float		d,
+				last = -INFINITY;
+	size_t		emitted = 0;
+
+	rq_pcg32_seed(&rng, 3, 1);
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	make_candidates(&rr, &rng, n, 0, distance);
+	for (int i = 0; i < 100; i++)
+		emitted += rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1;
+	make_candidates(&rr, &rng, n, n, distance);
+	while (rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1)
+	{
+		RQ_CHECK(d >= last, "remaining stream out of order");
+		last = d;
+		emitted++;
+	}
+	RQ_CHECK(emitted == 2 * n, "emitted %zu of %zu", emitted, 2 * n);
+	rq_rerank_reset(&rr);
+	RQ_CHECK(rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 0, "reset leaves nothing");
+	rq_rerank_free(&rr);
+	free(distance);
+}
+
+static void *
+refuse_grow(void *ctx, void *ptr, size_t size)
+{
+	(void) ctx;
+	(void) ptr;
+	(void) size;
+	return NULL;
+}
+
+static void
+never_release(void *ctx, void *ptr)
+{
+	(void) ctx;
+	(void) ptr;
+}
+
+static void
+test_out_of_memory(void)
+{
+	rq_allocator none = {refuse_grow, never_release, NULL};
+	rq_rerank	rr;
+
+	rq_rerank_init(&rr, &none);
+	RQ_CHECK(rq_rerank_push(&rr, 1, 0.5f) == RQ_ERR_NO_MEMORY, "push must fail");
+	rq_rerank_free(&rr);
+}
+
+const rq_test_case rq_rerank_tests[] = {
+	{"rerank/valid bounds give exact order, dropped rows vanish", test_exact_order, 0},
+	{"rerank/exact distances computed lazily", test_lazy, 0},
+	{"rerank/candidates pushed between pops", test_push_between, 0},
+	{"rerank/allocation failure reported", test_out_of_memory, 0},
+	{NULL, NULL, 0}
+};
