@@ -83,14 +83,19 @@ $(BUILD)/tools/vecs2pg: test/tools/vecs2pg.c
 	@mkdir -p $(dir $@)
 	$(CC_CORE) -std=gnu11 -O2 $(WARNFLAGS) -Werror -o $@ $<
 
+$(BUILD)/bench/bench_rabitq: test/bench/bench_rabitq.c $(CORE_SRCS) $(UNIT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/bench/bench_rabitq.c $(CORE_SRCS) $(BLAS_LIBS) -lm
+
 .PHONY: unittest bench deps test demo
 unittest: $(BUILD)/unit/rq_unit
 	$(BUILD)/unit/rq_unit
 
 SIFT100K = $(wildcard ../shared/data/sift100k/base.bvecs)
 
-bench: $(BUILD)/bench/bench_kernels
+bench: $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_rabitq
 	$(BUILD)/bench/bench_kernels
+	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_rabitq $(SIFT100K)
 
 deps:
 	test/tools/deps.sh
