@@ -12,7 +12,17 @@
  * not yet emitted.
  *
  * The bound holds with high probability, not always (RABITQ.md 8.9): a
- * candidate whose true distance is below its bound can come out late.
+ * candidate whose true distance is below its lower bound can be re-ranked
+ * only after a farther row was already emitted ("late").  By default late
+ * rows are emitted anyway, as RABITQ.md 2.6 describes.  In strict mode
+ * (rq_rerank_set_strict) they are set aside instead, so every row emitted
+ * within an epoch is in non-decreasing exact distance; rq_rerank_new_epoch
+ * starts a new epoch and puts the set-aside rows back, so none is lost.
+ * Exact distances are doubles, so the order matches distances computed in
+ * double precision (cosine) to the last bit.
+ *
+ * Pushed candidates are appended unsorted and heapified (Floyd, O(n)) before
+ * the next pop: a scan pushes thousands per probed batch and pops a few.
  */
 #ifndef RQ_RERANK_H
 #define RQ_RERANK_H
@@ -21,7 +31,7 @@
 
 typedef struct rq_candidate
 {
-	float		key;			/* lower bound, or exact distance */
+	double		key;			/* lower bound, or exact distance */
 	uint64_t	id;				/* caller's handle (a heap TID, a row number) */
 } rq_candidate;
 
@@ -30,35 +40,50 @@ typedef struct rq_heap
 	rq_candidate *items;
 	size_t		count;
 	size_t		capacity;
+	size_t		ordered;		/* items[0, ordered) are in heap order */
 } rq_heap;
 
 typedef struct rq_rerank
 {
 	rq_heap		pending;		/* by lower bound */
 	rq_heap		ready;			/* exact distance known, by exact distance */
+	rq_heap		late;			/* strict mode: set aside for the next epoch */
 	rq_allocator alloc;
+	int			strict;
+	int			emitted_any;	/* a row was emitted in this epoch */
+	double		last;			/* distance of the epoch's last emitted row */
 	size_t		exact_computed; /* statistics: callback calls */
+	size_t		late_rows;		/* statistics: rows set aside as late */
 } rq_rerank;
 
 /*
  * Exact distance of candidate id into *distance.  Returns 0 when the
  * candidate no longer exists (a dead tuple); it is then dropped.
  */
-typedef int (*rq_exact_fn) (void *ctx, uint64_t id, float *distance);
+typedef int (*rq_exact_fn) (void *ctx, uint64_t id, double *distance);
 
 extern void rq_rerank_init(rq_rerank *rr, const rq_allocator *alloc);
 
 /* Adds a candidate; RQ_ERR_NO_MEMORY if the heap cannot grow. */
-extern rq_status rq_rerank_push(rq_rerank *rr, uint64_t id, float lower_bound);
+extern rq_status rq_rerank_push(rq_rerank *rr, uint64_t id, double lower_bound);
 
 /*
  * The next result in exact-distance order: returns 1 with *id and *distance,
  * 0 when every candidate has been emitted or dropped, -1 when out of memory.
  */
 extern int	rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx,
-						   uint64_t *id, float *distance);
+						   uint64_t *id, double *distance);
 
-/* Number of candidates not yet emitted (waiting or ready). */
+/* Strict mode: never emit a row closer than the epoch's last one. */
+extern void rq_rerank_set_strict(rq_rerank *rr, int strict);
+
+/*
+ * Starts a new epoch: the order restarts, and rows set aside as late are
+ * ready again.  Returns how many were put back.
+ */
+extern size_t rq_rerank_new_epoch(rq_rerank *rr);
+
+/* Number of candidates not yet emitted (waiting, ready or set aside). */
 extern size_t rq_rerank_remaining(const rq_rerank *rr);
 
 /* Forgets every candidate, keeping the memory (for a rescan). */

@@ -53,5 +53,6 @@ extern const rq_test_case rq_estimator_tests[];
 extern const rq_test_case rq_rerank_tests[];
 extern const rq_test_case rq_ivf_tests[];
 extern const rq_test_case rq_exbits_tests[];
+extern const rq_test_case rq_layout_tests[];
 
 #endif							/* RQ_TEST_H */

@@ -23,11 +23,11 @@ typedef struct exact_ctx
 } exact_ctx;
 
 static int
-exact_row(void *ctx, uint64_t id, float *distance)
+exact_row(void *ctx, uint64_t id, double *distance)
 {
 	exact_ctx  *e = ctx;
 
-	*distance = (float) rq_test_exact_distance(e->ivf, e->query, id);
+	*distance = rq_test_exact_distance(e->ivf, e->query, id);
 	return 1;
 }
 
@@ -77,7 +77,7 @@ flat_hits(const rq_test_ivf *ivf, const float *q, const int32_t *lists, int npro
 /* RaBitQ: estimates of the probed lists, streaming re-rank, first K rows. */
 static int
 rabitq_hits(const rq_test_ivf *ivf, const float *q, const float *q_rot, const int32_t *lists,
-			int nprobe, const int32_t *truth, size_t *exact_count)
+			int nprobe, const int32_t *truth, int strict, size_t *exact_count, size_t *late)
 {
 	int			dp = ivf->dp;
 	uint64_t   *planes = rq_test_alloc(sizeof(uint64_t) * rq_query_plane_words(dp));
@@ -88,9 +88,10 @@ rabitq_hits(const rq_test_ivf *ivf, const float *q, const float *q_rot, const in
 	int32_t		found[K];
 	int			n = 0;
 	uint64_t	id;
-	float		d;
+	double		d;
 
 	rq_rerank_init(&rr, &rq_malloc_allocator);
+	rq_rerank_set_strict(&rr, strict);
 	for (int p = 0; p < nprobe; p++)
 	{
 		size_t		first = ivf->list_start[lists[p]],
@@ -108,6 +109,7 @@ rabitq_hits(const rq_test_ivf *ivf, const float *q, const float *q_rot, const in
 	while (n < K && rq_rerank_next(&rr, exact_row, &ctx, &id, &d) == 1)
 		found[n++] = (int32_t) id;
 	*exact_count += rr.exact_computed;
+	*late += rr.late_rows;
 	rq_rerank_free(&rr);
 	free(planes);
 	free(est);
@@ -124,8 +126,11 @@ check_recall(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t 
 			   *lists = rq_test_alloc(sizeof(int32_t) * 64);
 	float	   *q_rot = rq_test_alloc(sizeof(float) * rq_padded_dim(dim));
 	long		flat = 0,
-				rabitq = 0;
-	size_t		exact_count = 0;
+				rabitq = 0,
+				strict = 0;
+	size_t		exact_count = 0,
+				strict_exact = 0,
+				late = 0;
 	int			nprobe = 16;
 	double		ceiling,
 				recall;
@@ -140,14 +145,17 @@ check_recall(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t 
 		rq_test_ivf_query(&ivf, qv, q_rot);
 		rq_test_ivf_rank_lists(&ivf, q_rot, lists);
 		flat += flat_hits(&ivf, qv, lists, nprobe, truth + q * K);
-		rabitq += rabitq_hits(&ivf, qv, q_rot, lists, nprobe, truth + q * K, &exact_count);
+		rabitq += rabitq_hits(&ivf, qv, q_rot, lists, nprobe, truth + q * K, 0, &exact_count, &late);
+		strict += rabitq_hits(&ivf, qv, q_rot, lists, nprobe, truth + q * K, 1, &strict_exact, &late);
 	}
 	ceiling = (double) flat / (nq * K);
 	recall = (double) rabitq / (nq * K);
 	printf("#   D=%d %s: nprobe %d/64, IVF-flat ceiling %.3f, RaBitQ + re-rank %.3f (%.4f of it),"
-		   " %.1f exact distances per query (of ~%zu candidates)\n",
+		   " %.1f exact distances per query (of ~%zu candidates); strict order: recall %.3f,"
+		   " %.2f late rows set aside per query\n",
 		   dim, metric == RQ_METRIC_L2 ? "l2" : metric == RQ_METRIC_IP ? "ip" : "cosine", nprobe,
-		   ceiling, recall, recall / ceiling, (double) exact_count / nq, n * nprobe / 64);
+		   ceiling, recall, recall / ceiling, (double) exact_count / nq, n * nprobe / 64,
+		   (double) strict / (nq * K), (double) late / nq);
 	RQ_CHECK(recall >= 0.99 * ceiling, "recall %.3f below 0.99 of ceiling %.3f", recall, ceiling);
 	RQ_CHECK(ceiling > 0.8, "ceiling %.3f: the test data is not clustered enough", ceiling);
 	free(truth);

@@ -20,7 +20,7 @@ typedef struct exact_table
 } exact_table;
 
 static int
-exact_lookup(void *ctx, uint64_t id, float *distance)
+exact_lookup(void *ctx, uint64_t id, double *distance)
 {
 	exact_table *t = ctx;
 
@@ -54,7 +54,7 @@ test_exact_order(void)
 	rq_rerank	rr;
 	rq_pcg32	rng;
 	uint64_t	id;
-	float		d,
+	double		d,
 				last = -INFINITY;
 	size_t		emitted = 0;
 
@@ -85,7 +85,7 @@ test_lazy(void)
 	rq_rerank	rr;
 	rq_pcg32	rng;
 	uint64_t	id;
-	float		d;
+	double		d;
 
 	rq_pcg32_seed(&rng, 2, 1);
 	rq_rerank_init(&rr, &rq_malloc_allocator);
@@ -109,7 +109,7 @@ test_push_between(void)
 	rq_rerank	rr;
 	rq_pcg32	rng;
 	uint64_t	id;
-	float		d,
+	double		d,
 				last = -INFINITY;
 	size_t		emitted = 0;
 
@@ -128,6 +128,57 @@ test_push_between(void)
 	RQ_CHECK(emitted == 2 * n, "emitted %zu of %zu", emitted, 2 * n);
 	rq_rerank_reset(&rr);
 	RQ_CHECK(rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 0, "reset leaves nothing");
+	rq_rerank_free(&rr);
+	free(distance);
+}
+
+/*
+ * Strict mode with violated bounds: rows within an epoch never go backwards,
+ * late rows are set aside and come back in the next epoch, none is lost.
+ */
+static void
+test_strict_epochs(void)
+{
+	size_t		n = 3000;
+	float	   *distance = rq_test_alloc(sizeof(float) * n);
+	exact_table t = {distance, 0, 0};
+	rq_rerank	rr;
+	rq_pcg32	rng;
+	uint64_t	id;
+	double		d,
+				last = -INFINITY;
+	size_t		emitted = 0,
+				epochs = 1;
+	int			backwards = 0;
+
+	rq_pcg32_seed(&rng, 4, 1);
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	rq_rerank_set_strict(&rr, 1);
+	for (size_t i = 0; i < n; i++)
+	{
+		distance[i] = (float) (100.0 * rq_pcg32_uniform(&rng));
+		/* one bound in ten overestimates the distance */
+		rq_rerank_push(&rr, i, distance[i] + (i % 10 == 0 ? 5.0 : -5.0 * rq_pcg32_uniform(&rng)));
+	}
+	for (;;)
+	{
+		int			r = rq_rerank_next(&rr, exact_lookup, &t, &id, &d);
+
+		if (r == 0)
+		{
+			if (rq_rerank_new_epoch(&rr) == 0)
+				break;
+			epochs++;
+			last = -INFINITY;
+			continue;
+		}
+		backwards += d < last;
+		last = d;
+		emitted++;
+	}
+	RQ_CHECK(backwards == 0, "%d rows went backwards within an epoch", backwards);
+	RQ_CHECK(rr.late_rows > 0 && epochs > 1, "the test needs late rows (%zu, %zu epochs)", rr.late_rows, epochs);
+	RQ_CHECK(emitted == n, "emitted %zu of %zu", emitted, n);
 	rq_rerank_free(&rr);
 	free(distance);
 }
@@ -163,6 +214,7 @@ const rq_test_case rq_rerank_tests[] = {
 	{"rerank/valid bounds give exact order, dropped rows vanish", test_exact_order, 0},
 	{"rerank/exact distances computed lazily", test_lazy, 0},
 	{"rerank/candidates pushed between pops", test_push_between, 0},
+	{"rerank/strict mode: ordered epochs, late rows come back", test_strict_epochs, 0},
 	{"rerank/allocation failure reported", test_out_of_memory, 0},
 	{NULL, NULL, 0}
 };
