@@ -16,7 +16,8 @@ CORE_SRCS = $(sort $(wildcard src/core/*.c))
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = install vector_input vector_cast vector_functions vector_binary
+REGRESS = install vector_input vector_cast vector_functions vector_binary \
+	rabitq_options rabitq_scan rabitq_dims
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # No -march: SIMD code is compiled per function (target attributes) and

@@ -306,3 +306,38 @@ CREATE OPERATOR CLASS @extschema@.vector_ops
 -- Which kernel variant (scalar, avx2, avx512) this server process runs.
 CREATE FUNCTION @extschema@.vecrabitq_simd() RETURNS pg_catalog.text
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- The rabitq index access method -----------------------------------------------------
+
+CREATE FUNCTION @extschema@.rabitq_handler(pg_catalog.internal) RETURNS pg_catalog.index_am_handler
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+
+-- Access method names are global, not schema-qualified.
+CREATE ACCESS METHOD rabitq TYPE INDEX HANDLER @extschema@.rabitq_handler;
+
+COMMENT ON ACCESS METHOD rabitq IS 'IVF index of RaBitQ-quantized vectors with exact re-ranking';
+
+-- Support function 1 of each operator class names the metric it orders by.
+CREATE FUNCTION @extschema@.rabitq_support_l2(pg_catalog.internal) RETURNS pg_catalog.int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.rabitq_support_ip(pg_catalog.internal) RETURNS pg_catalog.int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.rabitq_support_cosine(pg_catalog.internal) RETURNS pg_catalog.int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR CLASS @extschema@.vector_l2_ops
+	DEFAULT FOR TYPE @extschema@.vector USING rabitq AS
+	OPERATOR 1 @extschema@.<-> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.rabitq_support_l2(pg_catalog.internal);
+
+CREATE OPERATOR CLASS @extschema@.vector_ip_ops
+	FOR TYPE @extschema@.vector USING rabitq AS
+	OPERATOR 1 @extschema@.<#> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.rabitq_support_ip(pg_catalog.internal);
+
+CREATE OPERATOR CLASS @extschema@.vector_cosine_ops
+	FOR TYPE @extschema@.vector USING rabitq AS
+	OPERATOR 1 @extschema@.<=> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
+	FUNCTION 1 @extschema@.rabitq_support_cosine(pg_catalog.internal);

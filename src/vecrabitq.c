@@ -1,6 +1,7 @@
 /*
  * vecrabitq.c
- *	  Library entry point: picks the SIMD kernels once when the library loads.
+ *	  Library entry point: picks the SIMD kernels once when the library loads
+ *	  and registers the rabitq settings and index options.
  */
 #include "postgres.h"
 
@@ -11,7 +12,7 @@
 #include "core/rq_cpu.h"
 #include "core/rq_distance.h"
 #include "core/rq_estimate.h"
-
+#include "rabitq.h"
 
 PG_MODULE_MAGIC;
 
@@ -38,7 +39,8 @@ _PG_init(void)
 				 errhint("Use scalar, avx2 or avx512.")));
 	rq_distance_use(isa);
 	rq_code_kernels_use(isa);
-
+	RabitqInitGucs();
+	RabitqInitOptions();
 }
 
 /* vecrabitq_simd(): name of the kernel variant this backend uses */

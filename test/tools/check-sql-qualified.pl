@@ -18,7 +18,8 @@ my %keywords = map { lc($_) => 1 } qw(
   CLASS FAMILY DEFAULT FOR USING BTREE HASH ADD ORDER BY STRATEGY SUPPORT
   ACCESS METHOD HANDLER INDEX TABLE REVOKE GRANT EXECUTE ON FROM TO PUBLIC ALL
   ALTER SET RESET SEARCH_PATH NOT LEAKPROOF SECURITY INVOKER DEFINER
-  MODULE_PATHNAME);
+  MODULE_PATHNAME COMMENT IS
+  rabitq);  # access method names are global: they cannot be schema-qualified
 
 my $file = shift or die "usage: $0 SCRIPT\n";
 open(my $fh, '<', $file) or die "$file: $!";

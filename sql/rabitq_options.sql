@@ -1,0 +1,82 @@
+-- rabitq: index options, settings and the errors users can cause.
+
+CREATE TABLE opt (id int, v vector(3));
+INSERT INTO opt SELECT i, ARRAY[i % 10, i % 7, i % 3]::vector FROM generate_series(1, 500) i;
+
+-- lists: 1..32768, 0 or omitted means derived from the row count (with a NOTICE)
+CREATE INDEX ON opt USING rabitq (v) WITH (lists = -1);
+CREATE INDEX ON opt USING rabitq (v) WITH (lists = 32769);
+CREATE INDEX ON opt USING rabitq (v) WITH (lists = 'many');
+CREATE INDEX ON opt USING rabitq (v) WITH (probes = -1);
+CREATE INDEX ON opt USING rabitq (v) WITH (probes = 32769);
+CREATE INDEX ON opt USING rabitq (v) WITH (depth = 3);
+CREATE INDEX opt_auto ON opt USING rabitq (v);
+CREATE INDEX opt_zero ON opt USING rabitq (v) WITH (lists = 0);
+CREATE INDEX opt_set ON opt USING rabitq (v) WITH (lists = 5, probes = 2);
+SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'opt_%' ORDER BY relname;
+ALTER INDEX opt_set SET (probes = 3);
+ALTER INDEX opt_set SET (probes = 0);
+ALTER INDEX opt_set RESET (probes);
+
+-- too little data for the lists asked for
+CREATE INDEX opt_many ON opt USING rabitq (v) WITH (lists = 100);
+DROP INDEX opt_auto, opt_zero, opt_set, opt_many;
+
+-- settings: defaults and bounds
+SHOW rabitq.probes;
+SHOW rabitq.epsilon;
+SHOW rabitq.iterative_scan;
+SHOW rabitq.max_probes;
+SET rabitq.probes = -1;
+SET rabitq.probes = 32769;
+SET rabitq.epsilon = -0.1;
+SET rabitq.epsilon = 4.1;
+SET rabitq.epsilon = 2.5;
+SET rabitq.iterative_scan = maybe;
+SET rabitq.iterative_scan = off;
+SET rabitq.max_probes = -1;
+SET rabitq.max_probes = 40000;
+SET rabitq.no_such_setting = 1;
+RESET rabitq.epsilon;
+RESET rabitq.iterative_scan;
+
+-- the column needs dimensions
+CREATE TABLE nodim (v vector);
+CREATE INDEX ON nodim USING rabitq (v);
+CREATE INDEX ON nodim USING rabitq ((v::vector(3)));
+DROP TABLE nodim;
+
+-- other types cannot be indexed
+CREATE TABLE other (x real[]);
+CREATE INDEX ON other USING rabitq (x);
+DROP TABLE other;
+
+-- zero vectors have no cosine distance: rejected at build and insert
+CREATE TABLE zeros (id int, v vector(3));
+INSERT INTO zeros VALUES (1, '[1,2,3]'), (2, '[0,0,0]');
+CREATE INDEX ON zeros USING rabitq (v vector_cosine_ops);
+DELETE FROM zeros WHERE id = 2;
+CREATE INDEX zeros_cos ON zeros USING rabitq (v vector_cosine_ops);
+INSERT INTO zeros VALUES (3, '[0,0,0]');
+SELECT id FROM zeros ORDER BY id;
+-- L2 and inner product accept the zero vector
+DROP INDEX zeros_cos;
+CREATE INDEX zeros_l2 ON zeros USING rabitq (v vector_l2_ops);
+INSERT INTO zeros VALUES (4, '[0,0,0]');
+DROP TABLE zeros;
+
+-- a query of other dimensions
+SET enable_seqscan = off;
+CREATE INDEX opt_v ON opt USING rabitq (v) WITH (lists = 4);
+SELECT id FROM opt ORDER BY v <-> '[1,2]' LIMIT 1;
+RESET enable_seqscan;
+
+-- memory is checked against maintenance_work_mem before allocating
+CREATE TABLE wide (v vector(768));
+INSERT INTO wide SELECT array_fill(i::real, ARRAY[768])::vector FROM generate_series(1, 3000) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX ON wide USING rabitq (v) WITH (lists = 300);
+RESET maintenance_work_mem;
+DROP TABLE wide;
+
+DROP TABLE opt;

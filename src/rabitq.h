@@ -1,0 +1,244 @@
+/*
+ * rabitq.h
+ *	  The rabitq index access method: constants, on-disk format, options,
+ *	  the per-backend cache and the prototypes of the AM's files.
+ *
+ * Storage (format version 1), all pages in the main fork:
+ *
+ *	 block 0	  metapage: magic, format version, dimensions, metric, list
+ *				  count, rotation (FHT-Kac seed), where the areas start
+ *	 directory	  chained pages, an array of RabitqListEntry, one per list:
+ *				  first page of the list and the insert hint
+ *	 centroids	  chained pages, one flat float array: list l's rotated
+ *				  centroid is floats [l * Dp, (l + 1) * Dp)
+ *	 lists		  one chain of pages per list; each item on a list page is a
+ *				  block record holding up to RQ_BLOCK_LANES (8) entries in
+ *				  the core's block layout (src/core/rq_estimate.h)
+ *
+ * A block record is one page item when it fits (Dp up to about 7,900);
+ * beyond that it is split into up to RABITQ_MAX_SEGMENTS items by code-word
+ * ranges, on consecutive pages of the chain, the last ("tail") one carrying
+ * the factors, heap TIDs and lane flags.
+ *
+ * Entries never move once written: VACUUM clears the lanes of dead rows and
+ * inserts refill free lanes, so a scan can never see a row twice or miss it
+ * because of concurrent maintenance.
+ *
+ * Lock order: a backend holds at most one list-page lock at a time, except
+ * an insert that writes a multi-segment block, which locks that block's
+ * pages in chain order, and list extension, which locks the last page and
+ * then the new page(s).  The directory page is never locked while a list
+ * page lock is held.
+ */
+#ifndef VECRABITQ_RABITQ_H
+#define VECRABITQ_RABITQ_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+
+#include "core/rq_estimate.h"
+#include "core/rq_rotation.h"
+
+#define RABITQ_MAGIC			0x52425451	/* "RBTQ" */
+#define RABITQ_FORMAT_VERSION	1
+#define RABITQ_METAPAGE_BLKNO	0
+#define RABITQ_PAGE_ID			0xFF91		/* in every page's special space */
+
+#define RABITQ_MAX_LISTS		32768
+#define RABITQ_MAX_PROBES		RABITQ_MAX_LISTS
+#define RABITQ_MAX_SEGMENTS		3
+#define RABITQ_SAMPLES_PER_LIST 50		/* k-means training rows per list */
+#define RABITQ_MIN_ROWS_PER_LIST 10		/* fewer: NOTICE about low recall */
+#define RABITQ_ROTATION_SEED	UINT64_C(0x7261626974710001)
+
+/* Support function 1 of every opclass: returns the metric (rq_metric). */
+#define RABITQ_METRIC_PROC		1
+#define RABITQ_NPROCS			1
+
+/* Build phases shown in pg_stat_progress_create_index. */
+#define RABITQ_PHASE_SAMPLE		2
+#define RABITQ_PHASE_KMEANS		3
+#define RABITQ_PHASE_LOAD		4
+
+/* Page kinds (RabitqPageOpaque.kind). */
+#define RABITQ_PAGE_META		1
+#define RABITQ_PAGE_DIRECTORY	2
+#define RABITQ_PAGE_CENTROIDS	3
+#define RABITQ_PAGE_LIST		4
+
+typedef struct RabitqPageOpaqueData
+{
+	BlockNumber next;			/* next page of this chain, or InvalidBlockNumber */
+	uint16		kind;			/* RABITQ_PAGE_* */
+	uint16		page_id;		/* RABITQ_PAGE_ID */
+} RabitqPageOpaqueData;
+
+typedef RabitqPageOpaqueData *RabitqPageOpaque;
+
+#define RabitqPageGetOpaque(page) ((RabitqPageOpaque) PageGetSpecialPointer(page))
+
+typedef struct RabitqMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		dimensions;		/* D */
+	uint32		padded_dim;		/* Dp */
+	uint32		metric;			/* rq_metric */
+	uint32		rotation_kind;	/* rq_rotation_kind (FHT-Kac) */
+	uint64		rotation_seed;
+	uint64		build_id;		/* changes at every build: the cache key */
+	uint32		lists;
+	BlockNumber directory_start;
+	BlockNumber centroid_start;
+	uint32		key_bytes;		/* per-lane key area (0: no key columns) */
+	double		build_residual2;	/* mean squared residual norm at build */
+	int64		build_rows;		/* rows indexed by the build */
+} RabitqMetaPageData;
+
+typedef RabitqMetaPageData *RabitqMetaPage;
+
+#define RabitqPageGetMeta(page) ((RabitqMetaPage) PageGetContents(page))
+
+/* One list's directory entry. */
+typedef struct RabitqListEntry
+{
+	BlockNumber first_page;		/* head of the list's chain */
+	BlockNumber insert_page;	/* hint: first page that may have a free lane */
+} RabitqListEntry;
+
+/* Header of a block-record item (8 bytes; the codes that follow are 8-aligned). */
+typedef struct RabitqBlockHead
+{
+	uint16		flags;			/* RABITQ_BLOCK_TAIL on the record's last item */
+	uint16		word_begin;		/* first code word in this item */
+	uint16		word_end;		/* one past the last */
+	uint16		nseg;			/* items of the whole record */
+} RabitqBlockHead;
+
+#define RABITQ_BLOCK_TAIL		0x0001
+
+/*
+ * Geometry of block records, fixed per index by Dp and the key area size:
+ * item sizes and how the code words are split into segments.
+ */
+typedef struct RabitqGeometry
+{
+	int			dp;
+	int			words;
+	int			nseg;			/* items per block record */
+	int			seg_words;		/* words of each non-tail segment */
+	int			tail_words;		/* words of the tail item */
+	int			key_bytes;		/* per lane */
+	Size		seg_size;		/* bytes of a non-tail item */
+	Size		tail_size;		/* bytes of the tail item */
+	/* offsets inside the tail item */
+	Size		off_codes;
+	Size		off_factors;
+	Size		off_tids;
+	Size		off_used;
+	Size		off_segs;
+	Size		off_keys;
+} RabitqGeometry;
+
+/* Index options (WITH (...)). */
+typedef struct RabitqOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			lists;			/* 0: derived from the row count */
+	int			probes;			/* 0: derived from the list count */
+} RabitqOptions;
+
+/* What a backend keeps per index (rd_amcache), rebuilt when build_id changes. */
+typedef struct RabitqCache
+{
+	uint64		build_id;
+	int			dim;
+	int			dp;
+	rq_metric	metric;
+	int			lists;
+	RabitqGeometry geom;
+	rq_rotation rotation;
+	float	   *signs;			/* FHT-Kac state: 4 Dp */
+	float	   *centroids;		/* lists x Dp, rotated */
+	float	   *centroid_norm2; /* lists */
+	BlockNumber *dir_page;		/* lists: directory page of the list's entry */
+	uint16	   *dir_slot;		/* lists: index of the entry in that page */
+} RabitqCache;
+
+/* GUCs */
+extern int	rabitq_probes;
+extern double rabitq_epsilon;
+extern int	rabitq_iterative_scan;
+extern int	rabitq_max_probes;
+
+#define RABITQ_ITERATIVE_OFF 0
+#define RABITQ_ITERATIVE_ON	 1
+
+/* rabitq_handler.c */
+extern void RabitqInitGucs(void);
+extern void RabitqInitOptions(void);
+extern bytea *rabitqoptions(Datum reloptions, bool validate);
+extern bool rabitqvalidate(Oid opclassoid);
+extern char *rabitqbuildphasename(int64 phasenum);
+
+/* rabitq_cost.c */
+extern void rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							   Cost *indexStartupCost, Cost *indexTotalCost,
+							   Selectivity *indexSelectivity, double *indexCorrelation,
+							   double *indexPages);
+
+/* rabitq_build.c */
+extern IndexBuildResult *rabitqbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);
+extern void rabitqbuildempty(Relation index);
+
+/* rabitq_insert.c */
+extern bool rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+						 Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+						 struct IndexInfo *indexInfo);
+extern void RabitqAddEntry(Relation index, const RabitqCache *cache, int list,
+						   const uint64_t *code, const rq_factors *factors, ItemPointer tid);
+
+/* rabitq_scan.c */
+extern IndexScanDesc rabitqbeginscan(Relation index, int nkeys, int norderbys);
+extern void rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+						 int norderbys);
+extern bool rabitqgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void rabitqendscan(IndexScanDesc scan);
+
+/* rabitq_vacuum.c */
+extern IndexBulkDeleteResult *rabitqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+											   IndexBulkDeleteCallback callback, void *callback_state);
+extern IndexBulkDeleteResult *rabitqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+/* rabitq_page.c: pages, metapage, geometry, cache */
+extern void RabitqInitPage(Page page, uint16 kind);
+extern Buffer RabitqNewBuffer(Relation index, ForkNumber fork);
+extern void RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes);
+extern RabitqMetaPageData RabitqReadMeta(Relation index);
+extern RabitqCache *RabitqGetCache(Relation index);
+extern rq_metric RabitqIndexMetric(Relation index);
+extern int	RabitqIndexDimensions(Relation index);
+extern int	RabitqEntriesPerPage(const RabitqGeometry *g);
+extern RabitqListEntry RabitqReadListEntry(Relation index, const RabitqCache *cache, int list);
+extern void RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno);
+extern int	RabitqProbes(Relation index, int lists);
+extern int	RabitqNearestList(const RabitqCache *cache, const float *rotated);
+extern void RabitqPrepareVector(const RabitqCache *cache, Datum value, float *prep, float *rotated);
+
+/* Block-record accessors (tail item). */
+#define RabitqTailTids(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_tids))
+#define RabitqTailUsed(g, item)		((uint8 *) ((char *) (item) + (g)->off_used))
+#define RabitqTailSegs(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_segs))
+#define RabitqItemCodes(item)		((uint64_t *) ((char *) (item) + sizeof(RabitqBlockHead)))
+#define RabitqTailFactors(g, item)	((float *) ((char *) (item) + (g)->off_factors))
+
+/* blas_loader.c */
+extern void RabitqLoadBlas(void);
+
+#endif							/* VECRABITQ_RABITQ_H */

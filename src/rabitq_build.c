@@ -1,0 +1,744 @@
+/*
+ * rabitq_build.c
+ *	  CREATE INDEX for rabitq (DESIGN.md 4): sample the table with an MVCC
+ *	  snapshot, cluster the sample with k-means, rotate the centroids, then
+ *	  stream the table, assigning, quantizing and writing every row into its
+ *	  list's pages.  Pages are written through shared buffers and WAL-logged
+ *	  at the end with log_newpage_range.
+ *
+ * Memory: the sample, the k-means workspace, one page image per list and a
+ * batch buffer, all checked against maintenance_work_mem before anything is
+ * allocated.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "common/pg_prng.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "core/rq_distance.h"
+#include "core/rq_kmeans.h"
+#include "core/rq_random.h"
+#include "rabitq.h"
+#include "vector.h"
+
+/* Rows assigned per GEMM: up to 1024, and about 4 MB of rotated vectors. */
+#define RABITQ_BATCH_BYTES (4 * 1024 * 1024)
+#define BatchRows(dp) Max(8, Min(1024, RABITQ_BATCH_BYTES / ((dp) * (int) sizeof(float))))
+
+/* One list's page being filled during the build. */
+typedef struct ListWriter
+{
+	BlockNumber first;			/* first page of the list (Invalid: none yet) */
+	BlockNumber blkno[RABITQ_MAX_SEGMENTS]; /* blocks of the current images */
+	Page		image[RABITQ_MAX_SEGMENTS]; /* NULL until the list has a row */
+	int			lanes;			/* lanes used in the open block (0..8) */
+	OffsetNumber open[RABITQ_MAX_SEGMENTS]; /* item numbers of the open block */
+} ListWriter;
+
+typedef struct BuildState
+{
+	Relation	heap;
+	Relation	index;
+	IndexInfo  *indexInfo;
+	rq_metric	metric;
+	int			dim;
+	int			dp;
+	int			lists;
+	RabitqGeometry geom;
+	rq_rotation rotation;
+	float	   *signs;
+	float	   *centroids;		/* lists x D, then rotated: lists x Dp */
+	float	   *centroids_rot;
+	float	   *cnorm2;
+	ListWriter *writers;
+	/* the batch being assigned */
+	int			batch_count;
+	float	   *batch;			/* BatchRows x Dp, rotated */
+	ItemPointerData *batch_tids;
+	float	   *batch_norm2;
+	int32	   *batch_list;
+	float	   *batch_block;	/* BatchRows x lists (GEMM output) */
+	float	   *prep;			/* D: one preprocessed row */
+	uint64_t   *code;
+	double		indexed;
+	double		residual2;
+	MemoryContext buildctx;		/* lives for the whole build */
+	MemoryContext tmpctx;		/* reset after every row */
+} BuildState;
+
+/* Lists derived from the row count: rows / 1000 up to 1M rows, sqrt(rows) beyond (pgvector's advice). */
+static int
+DefaultLists(double rows)
+{
+	double		lists = (rows <= 1000000.0) ? rows / 1000.0 : sqrt(rows);
+
+	return (int) Max(1.0, Min(lists, (double) RABITQ_MAX_LISTS));
+}
+
+/* The vector of a row, preprocessed for the metric into out; false for NULL. */
+static bool
+RowVector(BuildState *bs, Datum value, bool isnull, float *out)
+{
+	Vector	   *vec;
+	rq_status	status;
+
+	if (isnull)
+		return false;
+	vec = DatumGetVector(value);
+	if (vec->dim != bs->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", bs->dim, vec->dim)));
+	status = rq_preprocess(bs->metric, vec->x, bs->dim, out);
+	if (status == RQ_ERR_ZERO_VECTOR)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("zero vector cannot be indexed with vector_cosine_ops"),
+				 errdetail("Cosine distance is undefined for a vector whose elements are all zero."),
+				 errhint("Delete the row or store a non-zero vector, or use vector_l2_ops.")));
+	return true;
+}
+
+/* ---- phase 1: sampling ---- */
+
+typedef struct Sample
+{
+	int			capacity;
+	int			count;
+	float	   *rows;			/* capacity x D */
+	double		seen;			/* non-NULL rows visited */
+	rq_pcg32	rng;
+} Sample;
+
+/* Reservoir sampling (Vitter's Algorithm R), deterministic for the seed. */
+static void
+SampleAdd(Sample *s, const float *row, int dim)
+{
+	int			slot;
+
+	s->seen += 1.0;
+	if (s->count < s->capacity)
+		slot = s->count++;
+	else
+	{
+		double		r = rq_pcg32_uniform(&s->rng) * s->seen;
+
+		if (r >= s->capacity)
+			return;
+		slot = (int) r;
+	}
+	memcpy(s->rows + (Size) slot * dim, row, sizeof(float) * dim);
+}
+
+/* Evaluates the partial-index predicate (if any) for the row in the econtext. */
+static bool
+PredicateHolds(ExprState *predicate, ExprContext *econtext)
+{
+	return predicate == NULL || ExecQual(predicate, econtext);
+}
+
+/*
+ * Scans the table with an MVCC snapshot (dead rows are never sampled),
+ * counting the rows to index and keeping a uniform sample.
+ */
+static void
+SampleTable(BuildState *bs, Sample *s)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	TableScanDesc scan = table_beginscan(bs->heap, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(bs->heap, NULL);
+	EState	   *estate = CreateExecutorState();
+	ExprContext *econtext = GetPerTupleExprContext(estate);
+	ExprState  *predicate = ExecPrepareQual(bs->indexInfo->ii_Predicate, estate);
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+
+	econtext->ecxt_scantuple = slot;
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		ResetExprContext(econtext);
+		if (!PredicateHolds(predicate, econtext))
+			continue;
+		FormIndexDatum(bs->indexInfo, slot, estate, values, isnull);
+		if (RowVector(bs, values[0], isnull[0], bs->prep))
+			SampleAdd(s, bs->prep, bs->dim);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	UnregisterSnapshot(snapshot);
+}
+
+/* Samples the table into a fresh reservoir of `capacity` rows. */
+static void
+SampleWithCapacity(BuildState *bs, Sample *s, int capacity)
+{
+	memset(s, 0, sizeof(*s));
+	s->capacity = capacity;
+	s->rows = palloc(mul_size(mul_size(capacity, bs->dim), sizeof(float)));
+	rq_pcg32_seed(&s->rng, RABITQ_ROTATION_SEED, 1);
+	SampleTable(bs, s);
+}
+
+/* ---- memory ---- */
+
+/* Bytes the build needs with `samples` sample rows and `lists` lists. */
+static Size
+BuildMemory(const BuildState *bs, int samples, int lists)
+{
+	rq_kmeans_config cfg = {bs->dim, lists, 1, 0, 0, 0, 0};
+	Size		need = 0;
+
+	need = add_size(need, mul_size(mul_size(samples, bs->dim), sizeof(float)));
+	need = add_size(need, rq_kmeans_work_bytes(Max(samples, lists), &cfg));
+	need = add_size(need, mul_size(mul_size(lists, bs->dim + bs->dp + 1), sizeof(float)));
+	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg), BLCKSZ + sizeof(ListWriter)));
+	need = add_size(need, mul_size(BatchRows(bs->dp), (Size) (bs->dp + lists + 4) * sizeof(float)));
+	return need;
+}
+
+/*
+ * Rows to sample for `lists` lists out of at most `rows`: 50 per list, fewer
+ * (down to 10 per list, with a NOTICE) when maintenance_work_mem is short;
+ * ERROR if even that does not fit, naming the setting.  `report` sends the
+ * NOTICE about a reduced sample.
+ */
+static int
+PlanSample(const BuildState *bs, int lists, double rows, bool report)
+{
+	Size		budget = (Size) maintenance_work_mem * 1024;
+	int			want = (int) Min((double) lists * RABITQ_SAMPLES_PER_LIST, Max(rows, 1.0));
+	int			fewest = (int) Min((double) lists * RABITQ_MIN_ROWS_PER_LIST, Max(rows, 1.0));
+	int			samples = want;
+
+	while (samples > fewest && BuildMemory(bs, samples, lists) > budget)
+		samples = Max(fewest, samples * 3 / 4);
+	if (BuildMemory(bs, samples, lists) > budget)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("building this rabitq index needs %zu MB of memory, but maintenance_work_mem is %d MB",
+						BuildMemory(bs, samples, lists) / (1024 * 1024) + 1, maintenance_work_mem / 1024),
+				 errhint("Increase maintenance_work_mem to at least %zu MB, or build with fewer lists.",
+						 BuildMemory(bs, samples, lists) / (1024 * 1024) + 1)));
+	if (report && samples < want)
+		ereport(NOTICE,
+				(errmsg("rabitq samples %d rows for %d lists instead of %d to fit maintenance_work_mem",
+						samples, lists, want),
+				 errhint("Increase maintenance_work_mem for better lists.")));
+	return samples;
+}
+
+/* ---- phase 2: k-means ---- */
+
+/* Centroids of the sample (k <= sample rows), in the original space, then rotated. */
+static void
+ClusterSample(BuildState *bs, Sample *s)
+{
+	int			k = bs->lists;
+
+	bs->centroids = palloc0(mul_size(mul_size(k, bs->dim), sizeof(float)));
+	if (s->count > 0)
+	{
+		rq_kmeans_config cfg = {bs->dim, k, 10, RABITQ_ROTATION_SEED,
+		bs->metric == RQ_METRIC_COSINE, 0, 0};
+		void	   *work = palloc(rq_kmeans_work_bytes(s->count, &cfg));
+		rq_kmeans_result res;
+
+		RabitqLoadBlas();
+		if (rq_kmeans(s->rows, s->count, &cfg, bs->centroids, work, &res) != RQ_OK)
+			elog(ERROR, "rabitq k-means rejected %d lists for %d rows", k, s->count);
+		pfree(work);
+	}
+	bs->centroids_rot = palloc(mul_size(mul_size(k, bs->dp), sizeof(float)));
+	bs->cnorm2 = palloc(sizeof(float) * k);
+	for (int l = 0; l < k; l++)
+	{
+		float	   *c = bs->centroids_rot + (Size) l * bs->dp;
+
+		rq_rotate(&bs->rotation, bs->centroids + (Size) l * bs->dim, c);
+		bs->cnorm2[l] = rq_dist.dot(c, c, bs->dp);
+	}
+}
+
+/* ---- phase 3: writing list pages ---- */
+
+/* A new zeroed block at the end of the index; returns its number. */
+static BlockNumber
+ReserveBlock(Relation index)
+{
+	Buffer		buf = RabitqNewBuffer(index, MAIN_FORKNUM);
+	BlockNumber blkno = BufferGetBlockNumber(buf);
+
+	UnlockReleaseBuffer(buf);
+	return blkno;
+}
+
+/* Copies a page image into its block. */
+static void
+WriteImage(Relation index, BlockNumber blkno, Page image)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	memcpy(BufferGetPage(buf), image, BLCKSZ);
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/* New images (one per segment, chained among themselves) for list w. */
+static void
+StartImages(BuildState *bs, ListWriter *w)
+{
+	for (int s = 0; s < bs->geom.nseg; s++)
+	{
+		w->image[s] = MemoryContextAlloc(bs->buildctx, BLCKSZ);
+		RabitqInitPage(w->image[s], RABITQ_PAGE_LIST);
+		w->blkno[s] = ReserveBlock(bs->index);
+		if (s > 0)
+			RabitqPageGetOpaque(w->image[s - 1])->next = w->blkno[s];
+	}
+	if (!BlockNumberIsValid(w->first))
+		w->first = w->blkno[0];
+}
+
+/* The current images of list w are full: chain new ones after them, write them out. */
+static void
+NextImages(BuildState *bs, ListWriter *w)
+{
+	int			nseg = bs->geom.nseg;
+	BlockNumber old_blkno[RABITQ_MAX_SEGMENTS];
+	Page		old_image[RABITQ_MAX_SEGMENTS];
+
+	memcpy(old_blkno, w->blkno, sizeof(old_blkno));
+	memcpy(old_image, w->image, sizeof(old_image));
+	StartImages(bs, w);
+	RabitqPageGetOpaque(old_image[nseg - 1])->next = w->blkno[0];
+	for (int s = 0; s < nseg; s++)
+	{
+		WriteImage(bs->index, old_blkno[s], old_image[s]);
+		pfree(old_image[s]);
+	}
+}
+
+/*
+ * Adds an empty block record to list w: one item per segment, the tail
+ * recording where the others are.  A multi-segment record fills its pages,
+ * so it always starts on new ones.
+ */
+static void
+OpenBlock(BuildState *bs, ListWriter *w)
+{
+	const RabitqGeometry *g = &bs->geom;
+	char	   *item = palloc0(Max(g->tail_size, g->seg_size));
+	RabitqBlockHead *head = (RabitqBlockHead *) item;
+
+	if (w->image[0] == NULL)
+		StartImages(bs, w);
+	else if (g->nseg > 1 || PageGetFreeSpace(w->image[0]) < g->tail_size)
+		NextImages(bs, w);
+	for (int s = 0; s < g->nseg; s++)
+	{
+		bool		tail = (s == g->nseg - 1);
+
+		head->flags = tail ? RABITQ_BLOCK_TAIL : 0;
+		head->word_begin = (uint16) (s * g->seg_words);
+		head->word_end = (uint16) (tail ? g->words : (s + 1) * g->seg_words);
+		head->nseg = (uint16) g->nseg;
+		if (tail)
+			for (int p = 0; p < g->nseg - 1; p++)
+				ItemPointerSet(&RabitqTailSegs(g, item)[p], w->blkno[p], w->open[p]);
+		w->open[s] = PageAddItem(w->image[s], (Item) item, tail ? g->tail_size : g->seg_size,
+								 InvalidOffsetNumber, false, false);
+		if (w->open[s] == InvalidOffsetNumber)
+			elog(ERROR, "rabitq could not add a block record to a new page");
+	}
+	w->lanes = 0;
+	pfree(item);
+}
+
+/* Writes one entry into lane w->lanes of the open block of list w. */
+static void
+PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *f, ItemPointer tid)
+{
+	const RabitqGeometry *g = &bs->geom;
+	int			lane;
+	char	   *tail;
+	float	   *fac;
+
+	if (w->image[0] == NULL || w->lanes == RQ_BLOCK_LANES)
+		OpenBlock(bs, w);
+	lane = w->lanes++;
+	for (int s = 0; s < g->nseg; s++)
+	{
+		char	   *item = PageGetItem(w->image[s], PageGetItemId(w->image[s], w->open[s]));
+		RabitqBlockHead *head = (RabitqBlockHead *) item;
+		uint64_t   *codes = RabitqItemCodes(item);
+
+		for (int wd = head->word_begin; wd < head->word_end; wd++)
+			codes[(Size) (wd - head->word_begin) * RQ_BLOCK_LANES + lane] = code[wd];
+	}
+	tail = PageGetItem(w->image[g->nseg - 1], PageGetItemId(w->image[g->nseg - 1], w->open[g->nseg - 1]));
+	fac = RabitqTailFactors(g, tail);
+	fac[lane] = f->add;
+	fac[RQ_BLOCK_LANES + lane] = f->a;
+	fac[2 * RQ_BLOCK_LANES + lane] = f->bc;
+	fac[3 * RQ_BLOCK_LANES + lane] = f->err;
+	RabitqTailTids(g, tail)[lane] = *tid;
+	RabitqTailUsed(g, tail)[lane] = 1;
+}
+
+/* Assigns, quantizes and stores the rows of the batch. */
+static void
+FlushBatch(BuildState *bs)
+{
+	float	   *r = palloc(sizeof(float) * bs->dp);
+	rq_factors	f;
+
+	if (bs->batch_count == 0)
+		return;
+	rq_squared_norms(bs->batch, bs->batch_count, bs->dp, bs->batch_norm2);
+	rq_assign_nearest(bs->batch, bs->batch_norm2, bs->batch_count, bs->dp, bs->centroids_rot,
+					  bs->cnorm2, bs->lists, bs->batch_list, NULL, bs->batch_block,
+					  BatchRows(bs->dp));
+	for (int i = 0; i < bs->batch_count; i++)
+	{
+		int			l = bs->batch_list[i];
+		const float *c = bs->centroids_rot + (Size) l * bs->dp;
+		const float *o = bs->batch + (Size) i * bs->dp;
+
+		for (int d = 0; d < bs->dp; d++)
+			r[d] = o[d] - c[d];
+		bs->residual2 += rq_dist.dot(r, r, bs->dp);
+		rq_quantize(r, c, bs->dp, bs->metric, bs->code, &f);
+		PutEntry(bs, &bs->writers[l], bs->code, &f, &bs->batch_tids[i]);
+	}
+	bs->indexed += bs->batch_count;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indexed);
+	bs->batch_count = 0;
+	pfree(r);
+}
+
+/* table_index_build_scan callback: one live row. */
+static void
+BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
+			  void *state)
+{
+	BuildState *bs = state;
+	MemoryContext old = MemoryContextSwitchTo(bs->tmpctx);
+
+	(void) index;
+	(void) tupleIsAlive;		/* recently dead rows are indexed too, as required */
+	if (RowVector(bs, values[0], isnull[0], bs->prep))
+	{
+		rq_rotate(&bs->rotation, bs->prep, bs->batch + (Size) bs->batch_count * bs->dp);
+		bs->batch_tids[bs->batch_count++] = *tid;
+		if (bs->batch_count == BatchRows(bs->dp))
+			FlushBatch(bs);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->tmpctx);
+}
+
+/* ---- metapage, directory, centroids ---- */
+
+/* Writes the centroid area (lists x Dp floats) on new pages; returns its start. */
+static BlockNumber
+WriteCentroids(Relation index, ForkNumber fork, const float *centroids, Size nfloats)
+{
+	Size		per_page = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
+							MAXALIGN(sizeof(RabitqPageOpaqueData))) / sizeof(float);
+	BlockNumber start = InvalidBlockNumber;
+	Buffer		prev = InvalidBuffer;
+	Size		done = 0;
+
+	do
+	{
+		Buffer		buf = RabitqNewBuffer(index, fork);
+		Page		page = BufferGetPage(buf);
+		Size		n = Min(nfloats - done, per_page);
+
+		RabitqInitPage(page, RABITQ_PAGE_CENTROIDS);
+		memcpy(PageGetContents(page), centroids + done, n * sizeof(float));
+		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * sizeof(float);
+		MarkBufferDirty(buf);
+		if (BufferIsValid(prev))
+		{
+			RabitqPageGetOpaque(BufferGetPage(prev))->next = BufferGetBlockNumber(buf);
+			MarkBufferDirty(prev);
+			UnlockReleaseBuffer(prev);
+		}
+		else
+			start = BufferGetBlockNumber(buf);
+		prev = buf;
+		done += n;
+	} while (done < nfloats);
+	UnlockReleaseBuffer(prev);
+	return start;
+}
+
+/* Writes the directory (entries[lists]) on new pages; returns its start. */
+static BlockNumber
+WriteDirectory(Relation index, ForkNumber fork, const RabitqListEntry *entries, int lists)
+{
+	int			per_page = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
+							MAXALIGN(sizeof(RabitqPageOpaqueData))) / sizeof(RabitqListEntry);
+	BlockNumber start = InvalidBlockNumber;
+	Buffer		prev = InvalidBuffer;
+	int			done = 0;
+
+	do
+	{
+		Buffer		buf = RabitqNewBuffer(index, fork);
+		Page		page = BufferGetPage(buf);
+		int			n = Min(lists - done, per_page);
+
+		RabitqInitPage(page, RABITQ_PAGE_DIRECTORY);
+		memcpy(PageGetContents(page), entries + done, n * sizeof(RabitqListEntry));
+		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * sizeof(RabitqListEntry);
+		MarkBufferDirty(buf);
+		if (BufferIsValid(prev))
+		{
+			RabitqPageGetOpaque(BufferGetPage(prev))->next = BufferGetBlockNumber(buf);
+			MarkBufferDirty(prev);
+			UnlockReleaseBuffer(prev);
+		}
+		else
+			start = BufferGetBlockNumber(buf);
+		prev = buf;
+		done += n;
+	} while (done < lists);
+	UnlockReleaseBuffer(prev);
+	return start;
+}
+
+/* Fills the metapage (block 0, already allocated) from its fields. */
+static void
+WriteMeta(Relation index, ForkNumber fork, const RabitqMetaPageData *meta)
+{
+	Buffer		buf = ReadBufferExtended(index, fork, RABITQ_METAPAGE_BLKNO, RBM_NORMAL, NULL);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	RabitqInitPage(page, RABITQ_PAGE_META);
+	*RabitqPageGetMeta(page) = *meta;
+	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(RabitqMetaPageData);
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/* The metapage fields of a fresh build. */
+static RabitqMetaPageData
+NewMeta(int dim, int dp, rq_metric metric, int lists)
+{
+	RabitqMetaPageData meta;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.magic = RABITQ_MAGIC;
+	meta.version = RABITQ_FORMAT_VERSION;
+	meta.dimensions = dim;
+	meta.padded_dim = dp;
+	meta.metric = metric;
+	meta.rotation_kind = RQ_ROTATION_FHT_KAC;
+	meta.rotation_seed = RABITQ_ROTATION_SEED;
+	meta.build_id = pg_prng_uint64(&pg_global_prng_state);
+	meta.lists = lists;
+	meta.directory_start = InvalidBlockNumber;
+	meta.centroid_start = InvalidBlockNumber;
+	return meta;
+}
+
+/* ---- entry points ---- */
+
+/* The NOTICEs about how lists were chosen and whether they have enough data. */
+static void
+ReportLists(int lists, bool derived, double rows, int requested)
+{
+	if (derived)
+		ereport(NOTICE,
+				(errmsg("rabitq index built with lists = %d (derived from %.0f rows)", lists, rows),
+				 errhint("Set WITH (lists = N) to choose the number of lists.")));
+	if (rows < (double) requested * RABITQ_MIN_ROWS_PER_LIST)
+		ereport(NOTICE,
+				(errmsg("rabitq index created with little data"),
+				 errdetail("The table has %.0f rows for lists = %d; lists trained on fewer than %d rows each give low recall.",
+						   rows, requested, RABITQ_MIN_ROWS_PER_LIST),
+				 errhint("Drop the index until the table has more data, or use fewer lists.")));
+}
+
+/* Sets up the parts of the build state that do not depend on the data. */
+static void
+InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	memset(bs, 0, sizeof(*bs));
+	bs->heap = heap;
+	bs->index = index;
+	bs->indexInfo = indexInfo;
+	bs->metric = RabitqIndexMetric(index);
+	bs->dim = RabitqIndexDimensions(index);
+	bs->dp = rq_padded_dim(bs->dim);
+	RabitqComputeGeometry(&bs->geom, bs->dp, 0);
+	bs->signs = palloc(sizeof(float) * rq_rotation_fht_floats(bs->dp));
+	rq_rotation_fht_generate(bs->dp, RABITQ_ROTATION_SEED, bs->signs);
+	rq_rotation_init(&bs->rotation, RQ_ROTATION_FHT_KAC, bs->dim, bs->signs);
+	bs->prep = palloc(sizeof(float) * bs->dim);
+	bs->code = palloc(sizeof(uint64_t) * bs->geom.words);
+}
+
+/* Allocates the loading buffers (after the memory check). */
+static void
+InitLoading(BuildState *bs)
+{
+	bs->writers = palloc0(sizeof(ListWriter) * bs->lists);
+	for (int l = 0; l < bs->lists; l++)
+	{
+		bs->writers[l].first = InvalidBlockNumber;
+		for (int s = 0; s < RABITQ_MAX_SEGMENTS; s++)
+			bs->writers[l].blkno[s] = InvalidBlockNumber;
+	}
+	bs->batch = palloc(mul_size(BatchRows(bs->dp), sizeof(float) * bs->dp));
+	bs->batch_tids = palloc(sizeof(ItemPointerData) * BatchRows(bs->dp));
+	bs->batch_norm2 = palloc(sizeof(float) * BatchRows(bs->dp));
+	bs->batch_list = palloc(sizeof(int32) * BatchRows(bs->dp));
+	bs->batch_block = palloc(mul_size(BatchRows(bs->dp), sizeof(float) * bs->lists));
+}
+
+/* Writes the last images of every list and returns the directory entries. */
+static RabitqListEntry *
+FinishLists(BuildState *bs)
+{
+	RabitqListEntry *entries = palloc(sizeof(RabitqListEntry) * bs->lists);
+
+	for (int l = 0; l < bs->lists; l++)
+	{
+		ListWriter *w = &bs->writers[l];
+
+		entries[l].first_page = w->first;
+		entries[l].insert_page = w->first;
+		if (w->image[0] == NULL)
+			continue;
+		for (int s = 0; s < bs->geom.nseg; s++)
+			WriteImage(bs->index, w->blkno[s], w->image[s]);
+		/* only the last page can have free lanes after a build */
+		entries[l].insert_page = w->blkno[0];
+	}
+	return entries;
+}
+
+IndexBuildResult *
+rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result = palloc(sizeof(IndexBuildResult));
+	RabitqOptions *opts = (RabitqOptions *) index->rd_options;
+	MemoryContext buildctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq build",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(buildctx);
+	BuildState	bs;
+	Sample		sample;
+	RabitqMetaPageData meta;
+	RabitqListEntry *entries;
+	int			requested;
+	double		estimated;
+	BlockNumber pages;
+	double		tuples;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	InitBuildState(&bs, heap, index, indexInfo);
+
+	/*
+	 * phase 1: sample, sized for the lists the row estimate suggests; if the
+	 * real count needs a much larger sample (a stale estimate), sample again
+	 */
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_SAMPLE);
+	table_relation_estimate_size(heap, NULL, &pages, &tuples, &estimated);
+	tuples = Max(tuples, 0.0);
+	requested = (opts && opts->lists > 0) ? opts->lists : DefaultLists(tuples);
+	/* room for twice the estimate: estimates of fresh tables are rough */
+	SampleWithCapacity(&bs, &sample, PlanSample(&bs, requested, 2.0 * tuples + 1000.0, true));
+	if (sample.seen > sample.capacity)
+	{
+		int			capacity;
+
+		if (!(opts && opts->lists > 0))
+			requested = DefaultLists(sample.seen);
+		capacity = PlanSample(&bs, requested, sample.seen, true);
+		if (capacity > 2 * sample.capacity)
+		{
+			pfree(sample.rows);
+			SampleWithCapacity(&bs, &sample, capacity);
+		}
+	}
+	else if (!(opts && opts->lists > 0))
+		requested = DefaultLists(sample.seen);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) sample.seen);
+
+	/* phase 2: k-means; never more lists than sampled rows (one list for none) */
+	bs.lists = Max(1, Min(requested, sample.count));
+	PlanSample(&bs, bs.lists, sample.count, false);
+	ReportLists(bs.lists, !(opts && opts->lists > 0), sample.seen, requested);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_KMEANS);
+	ClusterSample(&bs, &sample);
+	pfree(sample.rows);
+
+	/* phase 3: metapage, centroids, then every row into its list */
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_LOAD);
+	meta = NewMeta(bs.dim, bs.dp, bs.metric, bs.lists);
+	UnlockReleaseBuffer(RabitqNewBuffer(index, MAIN_FORKNUM));	/* block 0 */
+	meta.centroid_start = WriteCentroids(index, MAIN_FORKNUM, bs.centroids_rot,
+										 (Size) bs.lists * bs.dp);
+	InitLoading(&bs);
+	bs.buildctx = buildctx;
+	bs.tmpctx = AllocSetContextCreate(buildctx, "rabitq build row", ALLOCSET_DEFAULT_SIZES);
+	result->heap_tuples = table_index_build_scan(heap, index, indexInfo, true, true,
+												 BuildCallback, &bs, NULL);
+	FlushBatch(&bs);
+	entries = FinishLists(&bs);
+	meta.directory_start = WriteDirectory(index, MAIN_FORKNUM, entries, bs.lists);
+	meta.build_rows = (int64) bs.indexed;
+	meta.build_residual2 = bs.indexed > 0 ? bs.residual2 / bs.indexed : 0.0;
+	WriteMeta(index, MAIN_FORKNUM, &meta);
+
+	if (RelationNeedsWAL(index))
+		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+
+	result->index_tuples = bs.indexed;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(buildctx);
+	return result;
+}
+
+/*
+ * The init fork of an unlogged index: an empty index of one list whose
+ * centroid is the origin, so inserts after a crash restart have a list.
+ */
+void
+rabitqbuildempty(Relation index)
+{
+	int			dim = RabitqIndexDimensions(index);
+	int			dp = rq_padded_dim(dim);
+	RabitqMetaPageData meta = NewMeta(dim, dp, RabitqIndexMetric(index), 1);
+	RabitqListEntry entry = {InvalidBlockNumber, InvalidBlockNumber};
+	float	   *zero = palloc0(sizeof(float) * dp);
+
+	UnlockReleaseBuffer(RabitqNewBuffer(index, INIT_FORKNUM));
+	meta.centroid_start = WriteCentroids(index, INIT_FORKNUM, zero, dp);
+	meta.directory_start = WriteDirectory(index, INIT_FORKNUM, &entry, 1);
+	WriteMeta(index, INIT_FORKNUM, &meta);
+	log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);
+	pfree(zero);
+}

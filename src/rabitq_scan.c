@@ -1,0 +1,483 @@
+/*
+ * rabitq_scan.c
+ *	  Ordered index scans (DESIGN.md 6).
+ *
+ * On the first call: preprocess and rotate the query, rank the lists by
+ * their centroids, and probe the first `probes` of them: for each block of
+ * each probed list, estimate the eight distances and lower bounds with the
+ * dispatched kernels and push every live entry into the streaming re-rank.
+ * Each call then takes the next row from the re-rank, whose exact distance
+ * comes from the heap tuple (fetched with the scan's MVCC snapshot, so rows
+ * the snapshot cannot see drop out), so xs_recheckorderby is false.
+ *
+ * Ordering.  The re-rank runs in strict mode: within an epoch every row
+ * comes out at an exact distance no smaller than the previous row's.  A row
+ * whose RaBitQ lower bound overestimated its distance (the bound holds for
+ * about 94 % of pairs at epsilon 1.9) is found only after a farther row went
+ * out; it is set aside, not emitted out of order.  The first epoch covers
+ * the first `probes` lists, so ORDER BY ... LIMIT k is exactly ordered
+ * whenever those lists hold k rows.  When the executor asks for more (a
+ * filter removed rows), a new epoch starts: rabitq.iterative_scan probes the
+ * next lists (up to rabitq.max_probes) and the set-aside rows rejoin; the
+ * order restarts there, so a row of a later epoch can be closer than one
+ * returned earlier, as if an earlier search with fewer probes had missed it.
+ *
+ * A NULL query, or a zero query under cosine, has no order: every distance
+ * is NULL (or NaN), so all rows are returned in index order.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "core/rq_distance.h"
+#include "core/rq_rerank.h"
+#include "rabitq.h"
+#include "vector.h"
+
+typedef struct RabitqScanOpaqueData
+{
+	RabitqCache *cache;
+	MemoryContext scanctx;		/* everything below; reset by rescan */
+	MemoryContext rowctx;		/* reset after every exact distance */
+	bool		started;
+	bool		unordered;		/* NULL (or zero cosine) query */
+	bool		null_query;
+	float	   *query;			/* rotated query, Dp */
+	double		query_norm;		/* |q| of the raw query (cosine) */
+	Vector	   *raw_query;		/* for exact distances */
+	int		   *order;			/* lists by centroid score */
+	int			probed;			/* lists probed so far */
+	int			probes;			/* lists per batch */
+	int			max_probes;		/* lists at most */
+	float		epsilon;
+	uint64_t   *planes;
+	rq_rerank	rerank;
+	/* heap access for exact distances */
+	IndexFetchTableData *fetch;
+	TupleTableSlot *slot;
+	EState	   *estate;
+	IndexInfo  *indexInfo;
+	/* unordered mode: the TIDs of the current page, then the next page */
+	int			cur_list;
+	BlockNumber cur_page;
+	ItemPointerData *page_tids;
+	int			page_count;
+	int			page_pos;
+} RabitqScanOpaqueData;
+
+typedef RabitqScanOpaqueData *RabitqScanOpaque;
+
+static void *
+RabitqGrow(void *ctx, void *ptr, size_t size)
+{
+	MemoryContext mcxt = ctx;
+
+	return ptr ? repalloc_huge(ptr, size) : MemoryContextAllocHuge(mcxt, size);
+}
+
+static void
+RabitqRelease(void *ctx, void *ptr)
+{
+	(void) ctx;
+	pfree(ptr);
+}
+
+static inline uint64_t
+TidToId(ItemPointer tid)
+{
+	return ((uint64_t) ItemPointerGetBlockNumberNoCheck(tid) << 16) | ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
+static inline void
+IdToTid(uint64_t id, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (id >> 16), (OffsetNumber) (id & 0xFFFF));
+}
+
+/* Scores of the lists for the query (smaller first): centroid distance, or -<q,c> for IP. */
+static int
+CompareScores(const void *a, const void *b, void *arg)
+{
+	const float *score = arg;
+	float		x = score[*(const int *) a],
+				y = score[*(const int *) b];
+
+	return (x > y) - (x < y);
+}
+
+/* Ranks every list for the query. */
+static void
+RankLists(RabitqScanOpaque so)
+{
+	RabitqCache *c = so->cache;
+	float	   *score = palloc(sizeof(float) * c->lists);
+
+	so->order = palloc(sizeof(int) * c->lists);
+	for (int l = 0; l < c->lists; l++)
+	{
+		float		dot = rq_dist.dot(so->query, c->centroids + (Size) l * c->dp, c->dp);
+
+		score[l] = (c->metric == RQ_METRIC_IP) ? -dot : c->centroid_norm2[l] - 2.0f * dot;
+		so->order[l] = l;
+	}
+	qsort_arg(so->order, c->lists, sizeof(int), CompareScores, score);
+	pfree(score);
+}
+
+/* Estimates one locked list page and pushes its live entries. */
+static void
+EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
+			 int64_t ip[RQ_BLOCK_LANES])
+{
+	const RabitqGeometry *g = &so->cache->geom;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	float		est[RQ_BLOCK_LANES],
+				lb[RQ_BLOCK_LANES];
+
+	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
+	{
+		char	   *item = PageGetItem(page, PageGetItemId(page, o));
+		RabitqBlockHead *head = (RabitqBlockHead *) item;
+		uint8	   *used;
+		ItemPointerData *tids;
+
+		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->planes,
+						   g->words, ip);
+		if (!(head->flags & RABITQ_BLOCK_TAIL))
+			continue;			/* a segment: its tail follows */
+		rq_codes.block_finish(ip, RabitqTailFactors(g, item), params, est, lb);
+		memset(ip, 0, sizeof(int64_t) * RQ_BLOCK_LANES);
+		used = RabitqTailUsed(g, item);
+		tids = RabitqTailTids(g, item);
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+			if (used[l] && rq_rerank_push(&so->rerank, TidToId(&tids[l]), lb[l]) != RQ_OK)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+}
+
+/* Estimates every entry of list l and pushes it into the re-rank. */
+static void
+ProbeList(IndexScanDesc scan, int l)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqCache *c = so->cache;
+	RabitqListEntry entry = RabitqReadListEntry(scan->indexRelation, c, l);
+	BlockNumber blkno = entry.first_page;
+	rq_list_query lq;
+	rq_estimate_params params;
+	int64_t		ip[RQ_BLOCK_LANES] = {0};
+
+	if (!BlockNumberIsValid(blkno))
+		return;
+	rq_prepare_list_query(so->query, c->centroids + (Size) l * c->dp, c->dp, c->metric,
+						  so->planes, NULL, &lq);
+	rq_estimate_setup(&lq, so->epsilon, &params);
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf = ReadBuffer(scan->indexRelation, blkno);
+		Page		page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		EstimatePage(so, page, &params, ip);
+		blkno = RabitqPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Probes the next batch of lists; false when no list is left to probe. */
+static bool
+ProbeNextBatch(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	int			limit = Min(so->probed + so->probes, so->max_probes);
+
+	if (so->probed >= limit)
+		return false;
+	for (; so->probed < limit; so->probed++)
+		ProbeList(scan, so->order[so->probed]);
+	return true;
+}
+
+/*
+ * Exact distance of the heap row id, in the estimator's units (squared L2,
+ * negative inner product, cosine distance); 0 if the snapshot cannot see it.
+ */
+static int
+ExactDistance(void *ctx, uint64_t id, double *distance)
+{
+	IndexScanDesc scan = ctx;
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	MemoryContext old = MemoryContextSwitchTo(so->rowctx);
+	ItemPointerData tid;
+	bool		call_again = false,
+				all_dead = false;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	int			found = 0;
+
+	IdToTid(id, &tid);
+	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot, &call_again, &all_dead))
+	{
+		GetPerTupleExprContext(so->estate)->ecxt_scantuple = so->slot;
+		FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnull);
+		if (!isnull[0])
+		{
+			Vector	   *v = DatumGetVector(values[0]);
+			float		parts[3];
+
+			if (v->dim == so->raw_query->dim)
+			{
+				if (so->cache->metric == RQ_METRIC_L2)
+					*distance = rq_dist.l2sq(so->raw_query->x, v->x, v->dim);
+				else if (so->cache->metric == RQ_METRIC_IP)
+					*distance = -(double) rq_dist.dot(so->raw_query->x, v->x, v->dim);
+				else
+				{
+					double		sim;
+
+					/* exactly cosine_distance(): the same sums, clamp and order */
+					rq_dist.cosine(so->raw_query->x, v->x, v->dim, parts);
+					sim = (double) parts[0] / sqrt((double) parts[1] * (double) parts[2]);
+					*distance = 1.0 - Max(-1.0, Min(1.0, sim));
+				}
+				found = 1;
+			}
+		}
+		ExecClearTuple(so->slot);
+	}
+	ResetExprContext(GetPerTupleExprContext(so->estate));
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(so->rowctx);
+	return found;
+}
+
+/* First call: the query, its lists, and the first batch. */
+static void
+StartScan(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqCache *c;
+	float	   *prep;
+	MemoryContext old;
+
+	if (!IsMVCCSnapshot(scan->xs_snapshot))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("non-MVCC snapshots are not supported with rabitq")));
+	old = MemoryContextSwitchTo(so->scanctx);
+	c = so->cache = RabitqGetCache(scan->indexRelation);
+	so->started = true;
+	so->cur_list = 0;
+	so->cur_page = InvalidBlockNumber;
+	so->page_count = so->page_pos = 0;
+	so->page_tids = palloc(sizeof(ItemPointerData) * RQ_BLOCK_LANES *
+						   (BLCKSZ / (sizeof(RabitqBlockHead) + sizeof(ItemIdData))));
+
+	so->null_query = scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL);
+	so->unordered = so->null_query;
+	if (!so->unordered)
+	{
+		so->raw_query = DatumGetVector(scan->orderByData[0].sk_argument);
+		prep = palloc(sizeof(float) * c->dim);
+		so->query = palloc(sizeof(float) * c->dp);
+		if (so->raw_query->dim != c->dim)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("different vector dimensions %d and %d", c->dim, so->raw_query->dim)));
+		if (rq_preprocess(c->metric, so->raw_query->x, c->dim, prep) == RQ_ERR_ZERO_VECTOR)
+			so->unordered = true;	/* cosine of a zero query: NaN for every row */
+		else
+		{
+			rq_rotate(&c->rotation, prep, so->query);
+			so->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
+			so->probes = RabitqProbes(scan->indexRelation, c->lists);
+			so->max_probes = (rabitq_iterative_scan == RABITQ_ITERATIVE_OFF) ? so->probes
+				: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, so->probes) : c->lists);
+			so->max_probes = Min(so->max_probes, c->lists);
+			so->epsilon = (float) rabitq_epsilon;
+			RankLists(so);
+			ProbeNextBatch(scan);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Unordered mode: collects the live TIDs of page blkno; returns its next page. */
+static BlockNumber
+ReadPageTids(IndexScanDesc scan, BlockNumber blkno)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	const RabitqGeometry *g = &so->cache->geom;
+	Buffer		buf = ReadBuffer(scan->indexRelation, blkno);
+	Page		page;
+	BlockNumber next;
+	OffsetNumber maxoff;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	maxoff = PageGetMaxOffsetNumber(page);
+	so->page_count = so->page_pos = 0;
+	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
+	{
+		char	   *item = PageGetItem(page, PageGetItemId(page, o));
+
+		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
+			continue;
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+			if (RabitqTailUsed(g, item)[l])
+				so->page_tids[so->page_count++] = RabitqTailTids(g, item)[l];
+	}
+	next = RabitqPageGetOpaque(page)->next;
+	UnlockReleaseBuffer(buf);
+	return next;
+}
+
+/* Unordered mode: the next live TID of any list, in index order. */
+static bool
+NextUnordered(IndexScanDesc scan, ItemPointer tid)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+
+	while (so->page_pos >= so->page_count)
+	{
+		if (!BlockNumberIsValid(so->cur_page))
+		{
+			if (so->cur_list >= so->cache->lists)
+				return false;
+			so->cur_page = RabitqReadListEntry(scan->indexRelation, so->cache, so->cur_list++).first_page;
+			so->page_count = so->page_pos = 0;
+			continue;
+		}
+		so->cur_page = ReadPageTids(scan, so->cur_page);
+		CHECK_FOR_INTERRUPTS();
+	}
+	*tid = so->page_tids[so->page_pos++];
+	return true;
+}
+
+IndexScanDesc
+rabitqbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	RabitqScanOpaque so = palloc0(sizeof(RabitqScanOpaqueData));
+	rq_allocator alloc;
+
+	so->scanctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq scan", ALLOCSET_DEFAULT_SIZES);
+	so->rowctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq scan row", ALLOCSET_SMALL_SIZES);
+	alloc.grow = RabitqGrow;
+	alloc.release = RabitqRelease;
+	alloc.ctx = so->scanctx;
+	rq_rerank_init(&so->rerank, &alloc);
+	rq_rerank_set_strict(&so->rerank, 1);
+	so->indexInfo = BuildIndexInfo(index);
+	so->estate = CreateExecutorState();
+	/* the AM provides the ORDER BY value arrays (as GiST does) */
+	if (norderbys > 0)
+	{
+		scan->xs_orderbyvals = palloc0(sizeof(Datum) * norderbys);
+		scan->xs_orderbynulls = palloc(sizeof(bool) * norderbys);
+	}
+	scan->opaque = so;
+	return scan;
+}
+
+void
+rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+
+	(void) nkeys;
+	(void) norderbys;
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+	/* the re-rank's arrays live in scanctx: forget them before resetting it */
+	so->rerank.pending = (rq_heap) {NULL, 0, 0, 0};
+	so->rerank.ready = (rq_heap) {NULL, 0, 0, 0};
+	so->rerank.late = (rq_heap) {NULL, 0, 0, 0};
+	rq_rerank_reset(&so->rerank);
+	MemoryContextReset(so->scanctx);
+	so->started = false;
+	so->probed = 0;
+}
+
+bool
+rabitqgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	uint64_t	id;
+	double		distance;
+
+	(void) dir;					/* forward only (amcanbackward is false) */
+	if (!so->started)
+	{
+		if (so->fetch == NULL)
+		{
+			so->fetch = table_index_fetch_begin(scan->heapRelation);
+			so->slot = table_slot_create(scan->heapRelation, NULL);
+		}
+		StartScan(scan);
+	}
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = false;
+	if (so->unordered)
+	{
+		if (!NextUnordered(scan, &scan->xs_heaptid))
+			return false;
+		if (scan->numberOfOrderBys > 0)
+		{
+			scan->xs_orderbyvals[0] = so->null_query ? (Datum) 0 : Float8GetDatum(get_float8_nan());
+			scan->xs_orderbynulls[0] = so->null_query;
+		}
+		return true;
+	}
+	for (;;)
+	{
+		int			r = rq_rerank_next(&so->rerank, ExactDistance, scan, &id, &distance);
+		bool		more;
+
+		if (r < 0)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		if (r == 1)
+			break;
+		/* the epoch ran dry: next lists and the rows set aside as late */
+		more = ProbeNextBatch(scan);
+		if (rq_rerank_new_epoch(&so->rerank) == 0 && !more)
+			return false;
+	}
+	IdToTid(id, &scan->xs_heaptid);
+	scan->xs_orderbyvals[0] = Float8GetDatum(so->cache->metric == RQ_METRIC_L2 ? sqrt(distance) : distance);
+	scan->xs_orderbynulls[0] = false;
+	return true;
+}
+
+void
+rabitqendscan(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+
+	if (so->fetch != NULL)
+	{
+		table_index_fetch_end(so->fetch);
+		ExecDropSingleTupleTableSlot(so->slot);
+	}
+	FreeExecutorState(so->estate);
+	MemoryContextDelete(so->scanctx);
+	MemoryContextDelete(so->rowctx);
+	pfree(so);
+	scan->opaque = NULL;
+}

@@ -1,0 +1,145 @@
+/*
+ * rabitq_vacuum.c
+ *	  VACUUM (DESIGN.md 5): ambulkdelete clears the lanes of dead rows, page
+ *	  by page, and points each list's insert hint back at the first page where
+ *	  it freed a lane, so inserts refill that space before the list grows.
+ *	  Entries are never moved, so concurrent scans and inserts never see a
+ *	  row twice or miss one.
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+
+#include "rabitq.h"
+
+/*
+ * Clears the dead lanes of the locked list page buf (one GenericXLog record
+ * if any); returns how many it cleared and adds the live ones to *live.
+ */
+static int
+VacuumPage(Relation index, const RabitqGeometry *g, Buffer buf,
+		   IndexBulkDeleteCallback callback, void *callback_state, double *live)
+{
+	Page		page = BufferGetPage(buf);
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	OffsetNumber dead_off[MaxOffsetNumber];
+	uint8		dead_lanes[MaxOffsetNumber];
+	int			ndead = 0,
+				cleared = 0;
+
+	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
+	{
+		char	   *item = PageGetItem(page, PageGetItemId(page, o));
+		uint8		mask = 0;
+
+		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
+			continue;
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+		{
+			if (!RabitqTailUsed(g, item)[l])
+				continue;
+			if (callback(&RabitqTailTids(g, item)[l], callback_state))
+				mask |= (uint8) (1 << l);
+			else
+				*live += 1;
+		}
+		if (mask)
+		{
+			dead_off[ndead] = o;
+			dead_lanes[ndead++] = mask;
+		}
+	}
+	if (ndead > 0)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Page		copy = GenericXLogRegisterBuffer(state, buf, 0);
+
+		for (int i = 0; i < ndead; i++)
+		{
+			char	   *item = PageGetItem(copy, PageGetItemId(copy, dead_off[i]));
+
+			for (int l = 0; l < RQ_BLOCK_LANES; l++)
+				if (dead_lanes[i] & (1 << l))
+				{
+					RabitqTailUsed(g, item)[l] = 0;
+					ItemPointerSetInvalid(&RabitqTailTids(g, item)[l]);
+					cleared++;
+				}
+		}
+		GenericXLogFinish(state);
+	}
+	return cleared;
+}
+
+/* Vacuums one list; moves its insert hint back to the first page it freed space on. */
+static void
+VacuumList(IndexVacuumInfo *info, const RabitqCache *cache, int list,
+		   IndexBulkDeleteCallback callback, void *callback_state, IndexBulkDeleteResult *stats)
+{
+	Relation	index = info->index;
+	RabitqListEntry entry = RabitqReadListEntry(index, cache, list);
+	BlockNumber blkno = entry.first_page;
+	BlockNumber first_freed = InvalidBlockNumber;
+	bool		hint_seen = false;
+
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf;
+		int			cleared;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		cleared = VacuumPage(index, &cache->geom, buf, callback, callback_state,
+							 &stats->num_index_tuples);
+		stats->tuples_removed += cleared;
+		/* only pages before the hint matter: the walk from the hint finds the rest */
+		if (cleared > 0 && !hint_seen && !BlockNumberIsValid(first_freed))
+			first_freed = blkno;
+		hint_seen |= (blkno == entry.insert_page);
+		blkno = RabitqPageGetOpaque(BufferGetPage(buf))->next;
+		UnlockReleaseBuffer(buf);
+	}
+	if (BlockNumberIsValid(first_freed) && first_freed != entry.insert_page)
+		RabitqSetInsertHint(index, cache, list, first_freed);
+}
+
+IndexBulkDeleteResult *
+rabitqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				 IndexBulkDeleteCallback callback, void *callback_state)
+{
+	RabitqCache *cache = RabitqGetCache(info->index);
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+	stats->num_index_tuples = 0;
+	for (int l = 0; l < cache->lists; l++)
+		VacuumList(info, cache, l, callback, callback_state, stats);
+	return stats;
+}
+
+/* Counts every entry as dead-free (VACUUM without deletions). */
+static bool
+NothingDead(ItemPointer tid, void *state)
+{
+	(void) tid;
+	(void) state;
+	return false;
+}
+
+IndexBulkDeleteResult *
+rabitqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	if (info->analyze_only)
+		return stats;
+	/* no bulkdelete pass ran: count the entries for the statistics */
+	if (stats == NULL)
+		stats = rabitqbulkdelete(info, NULL, NothingDead, NULL);
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	stats->estimated_count = false;
+	return stats;
+}
