@@ -17,7 +17,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = install vector_input vector_cast vector_functions vector_binary \
-	rabitq_options rabitq_scan rabitq_dims
+	rabitq_options rabitq_scan rabitq_dims rabitq_vacuum
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # No -march: SIMD code is compiled per function (target attributes) and
@@ -80,6 +80,10 @@ $(BUILD)/client/binary_io: test/client/binary_io.c
 	$(CC_CORE) -std=gnu11 -g -O1 $(WARNFLAGS) -Werror -I$(shell $(PG_CONFIG) --includedir) \
 		-o $@ $< -L$(shell $(PG_CONFIG) --libdir) -lpq -lm
 
+$(BUILD)/tools/gen_vectors: test/tools/gen_vectors.c src/core/rq_random.c
+	@mkdir -p $(dir $@)
+	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/tools/gen_vectors.c src/core/rq_random.c -lm
+
 $(BUILD)/tools/vecs2pg: test/tools/vecs2pg.c
 	@mkdir -p $(dir $@)
 	$(CC_CORE) -std=gnu11 -O2 $(WARNFLAGS) -Werror -o $@ $<
@@ -106,7 +110,8 @@ test:
 	test/tools/deps.sh
 	$(MAKE) all WERROR=1
 	$(MAKE) install
-	$(MAKE) $(BUILD)/unit/rq_unit $(BUILD)/unit/rq_unit_plain $(BUILD)/client/binary_io
+	$(MAKE) $(BUILD)/unit/rq_unit $(BUILD)/unit/rq_unit_plain $(BUILD)/client/binary_io \
+		$(BUILD)/tools/gen_vectors
 	test/tools/run-tests.sh
 
 demo:

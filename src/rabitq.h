@@ -110,6 +110,7 @@ typedef struct RabitqListEntry
 {
 	BlockNumber first_page;		/* head of the list's chain */
 	BlockNumber insert_page;	/* hint: first page that may have a free lane */
+	float		max_residual;	/* largest |o - c| of the list (only grows) */
 } RabitqListEntry;
 
 /* Header of a block-record item (8 bytes; the codes that follow are 8-aligned). */
@@ -202,7 +203,8 @@ extern bool rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointe
 						 Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 						 struct IndexInfo *indexInfo);
 extern void RabitqAddEntry(Relation index, const RabitqCache *cache, int list,
-						   const uint64_t *code, const rq_factors *factors, ItemPointer tid);
+						   const uint64_t *code, const rq_factors *factors, ItemPointer tid,
+						   float residual_norm);
 
 /* rabitq_scan.c */
 extern IndexScanDesc rabitqbeginscan(Relation index, int nkeys, int norderbys);
@@ -227,7 +229,8 @@ extern int	RabitqIndexDimensions(Relation index);
 extern int	RabitqEntriesPerPage(const RabitqGeometry *g);
 extern RabitqListEntry RabitqReadListEntry(Relation index, const RabitqCache *cache, int list);
 extern void RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno);
-extern int	RabitqProbes(Relation index, int lists);
+extern void RabitqRaiseMaxResidual(Relation index, const RabitqCache *cache, int list, float norm);
+extern int	RabitqProbes(Relation index, int lists, rq_metric metric);
 extern int	RabitqNearestList(const RabitqCache *cache, const float *rotated);
 extern void RabitqPrepareVector(const RabitqCache *cache, Datum value, float *prep, float *rotated);
 

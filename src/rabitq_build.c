@@ -64,6 +64,7 @@ typedef struct BuildState
 	float	   *centroids_rot;
 	float	   *cnorm2;
 	ListWriter *writers;
+	float	   *max_residual;	/* lists */
 	/* the batch being assigned */
 	int			batch_count;
 	float	   *batch;			/* BatchRows x Dp, rotated */
@@ -422,7 +423,12 @@ FlushBatch(BuildState *bs)
 
 		for (int d = 0; d < bs->dp; d++)
 			r[d] = o[d] - c[d];
-		bs->residual2 += rq_dist.dot(r, r, bs->dp);
+		{
+			float		r2 = rq_dist.dot(r, r, bs->dp);
+
+			bs->residual2 += r2;
+			bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(r2));
+		}
 		rq_quantize(r, c, bs->dp, bs->metric, bs->code, &f);
 		PutEntry(bs, &bs->writers[l], bs->code, &f, &bs->batch_tids[i]);
 	}
@@ -604,6 +610,7 @@ static void
 InitLoading(BuildState *bs)
 {
 	bs->writers = palloc0(sizeof(ListWriter) * bs->lists);
+	bs->max_residual = palloc0(sizeof(float) * bs->lists);
 	for (int l = 0; l < bs->lists; l++)
 	{
 		bs->writers[l].first = InvalidBlockNumber;
@@ -629,6 +636,7 @@ FinishLists(BuildState *bs)
 
 		entries[l].first_page = w->first;
 		entries[l].insert_page = w->first;
+		entries[l].max_residual = bs->max_residual[l];
 		if (w->image[0] == NULL)
 			continue;
 		for (int s = 0; s < bs->geom.nseg; s++)
@@ -732,7 +740,7 @@ rabitqbuildempty(Relation index)
 	int			dim = RabitqIndexDimensions(index);
 	int			dp = rq_padded_dim(dim);
 	RabitqMetaPageData meta = NewMeta(dim, dp, RabitqIndexMetric(index), 1);
-	RabitqListEntry entry = {InvalidBlockNumber, InvalidBlockNumber};
+	RabitqListEntry entry = {InvalidBlockNumber, InvalidBlockNumber, 0.0f};
 	float	   *zero = palloc0(sizeof(float) * dp);
 
 	UnlockReleaseBuffer(RabitqNewBuffer(index, INIT_FORKNUM));

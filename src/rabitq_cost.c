@@ -44,7 +44,7 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	index = index_open(path->indexinfo->indexoid, NoLock);
 	meta = RabitqReadMeta(index);
-	probes = RabitqProbes(index, Max(meta.lists, 1));
+	probes = RabitqProbes(index, Max(meta.lists, 1), (rq_metric) meta.metric);
 	index_close(index, NoLock);
 	ratio = (double) probes / Max(meta.lists, 1);
 

@@ -37,7 +37,8 @@ RabitqInitGucs(void)
 {
 	DefineCustomIntVariable("rabitq.probes",
 							"Lists a rabitq scan probes first.",
-							"0 means the index's probes option, or 2 * sqrt(lists) when that is not set.",
+							"0 means the index's probes option, or when that is not set 2 * sqrt(lists) "
+							"(3 * sqrt(lists) for inner product).",
 							&rabitq_probes, 0, 0, RABITQ_MAX_PROBES, PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomRealVariable("rabitq.epsilon",

@@ -12,12 +12,15 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/generic_xlog.h"
 #include "nodes/execnodes.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "core/rq_distance.h"
 #include "rabitq.h"
 
 /* Where a new entry goes: tail item `off` on block `blkno`, lane `lane`. */
@@ -349,12 +352,18 @@ AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber sta
 	}
 }
 
-/* Stores one quantized entry in list. */
+/*
+ * Stores one quantized entry in list; residual_norm (|o - c|) raises the
+ * list's recorded maximum when larger.
+ */
 void
 RabitqAddEntry(Relation index, const RabitqCache *cache, int list, const uint64_t *code,
-			   const rq_factors *factors, ItemPointer tid)
+			   const rq_factors *factors, ItemPointer tid, float residual_norm)
 {
 	RabitqListEntry entry = RabitqReadListEntry(index, cache, list);
+
+	if (residual_norm > entry.max_residual)
+		RabitqRaiseMaxResidual(index, cache, list, residual_norm);
 
 	if (!BlockNumberIsValid(entry.first_page))
 		entry = CreateFirstPage(index, cache, list);
@@ -399,7 +408,8 @@ rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, 
 		residual[i] = rotated[i] - cache->centroids[(Size) list * cache->dp + i];
 	rq_quantize(residual, cache->centroids + (Size) list * cache->dp, cache->dp, cache->metric,
 				code, &f);
-	RabitqAddEntry(index, cache, list, code, &f, heap_tid);
+	RabitqAddEntry(index, cache, list, code, &f, heap_tid,
+				   sqrtf(rq_dist.dot(residual, residual, cache->dp)));
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

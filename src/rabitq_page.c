@@ -374,11 +374,12 @@ RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNum
 
 /*
  * Lists a scan probes per batch: rabitq.probes when set, else the index's
- * probes option, else 2 sqrt(lists) (measured on sift100k and sift1m, see
- * the README), never more than the lists.
+ * probes option, else 2 sqrt(lists) for L2 and cosine and 3 sqrt(lists) for
+ * inner product, whose nearest rows spread over more lists (measured: see
+ * the README); never more than the lists.
  */
 int
-RabitqProbes(Relation index, int lists)
+RabitqProbes(Relation index, int lists, rq_metric metric)
 {
 	RabitqOptions *opts = (RabitqOptions *) index->rd_options;
 	int			probes;
@@ -388,6 +389,24 @@ RabitqProbes(Relation index, int lists)
 	else if (opts != NULL && opts->probes > 0)
 		probes = opts->probes;
 	else
-		probes = (int) ceil(2.0 * sqrt((double) lists));
+		probes = (int) ceil((metric == RQ_METRIC_IP ? 3.0 : 2.0) * sqrt((double) lists));
 	return Min(Max(probes, 1), lists);
+}
+
+/* Raises list's largest residual norm to norm if it is smaller. */
+void
+RabitqRaiseMaxResidual(Relation index, const RabitqCache *cache, int list, float norm)
+{
+	Buffer		buf = ReadBuffer(index, cache->dir_page[list]);
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (((RabitqListEntry *) PageGetContents(BufferGetPage(buf)))[cache->dir_slot[list]].max_residual < norm)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+		((RabitqListEntry *) PageGetContents(page))[cache->dir_slot[list]].max_residual = norm;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
 }

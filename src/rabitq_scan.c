@@ -116,7 +116,12 @@ CompareScores(const void *a, const void *b, void *arg)
 	return (x > y) - (x < y);
 }
 
-/* Ranks every list for the query. */
+/*
+ * Ranks every list for the query: nearest centroid first for L2 and cosine,
+ * largest <q, c> first for inner product (RABITQ.md 2.5).  (Ranking inner
+ * product by the bound <q, c> + |q| max|o - c| was tried and measured worse:
+ * the largest residual is an outlier's.)
+ */
 static void
 RankLists(RabitqScanOpaque so)
 {
@@ -303,7 +308,7 @@ StartScan(IndexScanDesc scan)
 		{
 			rq_rotate(&c->rotation, prep, so->query);
 			so->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
-			so->probes = RabitqProbes(scan->indexRelation, c->lists);
+			so->probes = RabitqProbes(scan->indexRelation, c->lists, c->metric);
 			so->max_probes = (rabitq_iterative_scan == RABITQ_ITERATIVE_OFF) ? so->probes
 				: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, so->probes) : c->lists);
 			so->max_probes = Min(so->max_probes, c->lists);

@@ -78,6 +78,7 @@ run_suite regress-scalar regress_on_level scalar
 pgcluster_stop
 
 run_suite emulated-server test/tools/check-emulated-server.sh
+run_suite tap test/tools/run-tap.sh
 
 echo "== total: $total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

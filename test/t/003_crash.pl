@@ -1,0 +1,65 @@
+# Crash safety: an immediate shutdown (no checkpoint) in the middle of an
+# insert storm from several sessions; after recovery every committed row is
+# in the index exactly once and finds itself, and the index takes inserts.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
+my $node = PostgreSQL::Test::Cluster->new('crash');
+$node->init;
+$node->append_conf('postgresql.conf', "max_connections = 40\nfsync = on");
+$node->start;
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION vecrabitq;
+	CREATE TABLE items (id bigserial PRIMARY KEY, v vector(32));
+	CREATE TEMP TABLE seed (id int, v vector(32));
+	COPY seed FROM PROGRAM '$gen 32 3000 5';
+	INSERT INTO items (v) SELECT v FROM seed;
+	CREATE INDEX items_v ON items USING rabitq (v) WITH (lists = 8);
+});
+
+# four sessions insert random vectors (each row its own: the subquery is
+# correlated) in small transactions until the crash
+my $script = $node->basedir . '/insert.sql';
+open(my $fh, '>', $script) or die;
+print $fh "INSERT INTO items (v) SELECT ARRAY(SELECT random() * 20 + g * 0 FROM generate_series(1, 32))::vector FROM generate_series(1, 5) g;\n";
+close($fh);
+my ($out, $err) = ('', '');
+my $storm = IPC::Run::start(
+	[ 'pgbench', '-n', '-c', '4', '-T', '60', '-f', $script, '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$out, '2>', \$err);
+# let the storm run until it has extended the index a good deal
+$node->poll_query_until('postgres', 'SELECT count(*) > 12000 FROM items') or die 'storm too slow';
+$node->stop('immediate');
+$storm->finish;
+$node->start;
+
+my ($rows, $in_index, $distinct) = split /\|/, $node->safe_psql('postgres', q{
+	SET enable_seqscan = off;
+	SELECT (SELECT count(*) FROM items),
+		   count(*), count(DISTINCT id) FROM (SELECT id FROM items ORDER BY v <-> NULL) s;
+});
+cmp_ok($rows, '>', 12000, "the storm committed $rows rows before the crash");
+is($in_index, $rows, 'after recovery every visible row is in the index');
+is($distinct, $rows, 'and none twice');
+
+my $self_first = $node->safe_psql('postgres', q{
+	SET enable_seqscan = off;
+	SET rabitq.probes = 8;
+	SELECT count(*) FROM (SELECT id, v FROM items ORDER BY id DESC LIMIT 300) t
+	WHERE (SELECT s.id FROM items s ORDER BY s.v <-> t.v LIMIT 1) = t.id;
+});
+is($self_first, 300, 'the last 300 committed rows each find themselves first');
+
+$node->safe_psql('postgres', "INSERT INTO items (v) SELECT array_fill(7::real, ARRAY[32])::vector");
+is($node->safe_psql('postgres', q{
+	SET enable_seqscan = off;
+	SELECT v = array_fill(7::real, ARRAY[32])::vector FROM items ORDER BY v <-> array_fill(7::real, ARRAY[32])::vector LIMIT 1;
+}), 't', 'the recovered index takes new rows');
+
+$node->stop;
+done_testing();

@@ -1,0 +1,59 @@
+# pgbench with several clients mixing inserts, nearest-neighbour queries,
+# deletes and VACUUM on a rabitq index; no client may fail, and afterwards the
+# index holds every row exactly once.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
+my $node = PostgreSQL::Test::Cluster->new('concurrency');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION vecrabitq;
+	CREATE TABLE items (id bigserial PRIMARY KEY, v vector(32));
+	CREATE TEMP TABLE seed (id int, v vector(32));
+	COPY seed FROM PROGRAM '$gen 32 5000 9';
+	INSERT INTO items (v) SELECT v FROM seed;
+	CREATE INDEX items_v ON items USING rabitq (v) WITH (lists = 10);
+});
+
+my $dir = $node->basedir;
+my %scripts = (
+	'insert.sql@4' => "INSERT INTO items (v) SELECT ARRAY(SELECT random() * 20 + g * 0 FROM generate_series(1, 32))::vector FROM generate_series(1, 3) g;\n",
+	'query.sql@6' => "SET enable_seqscan = off;\nSELECT id FROM items ORDER BY v <-> (SELECT ARRAY(SELECT random() * 20 FROM generate_series(1, 32))::vector) LIMIT 10;\n",
+	'delete.sql@2' => "DELETE FROM items WHERE id IN (SELECT id FROM items TABLESAMPLE SYSTEM (1) LIMIT 3);\n",
+	'vacuum.sql@1' => "VACUUM items;\n",
+);
+my @args;
+for my $name (sort keys %scripts)
+{
+	my ($file, $weight) = split /@/, $name;
+	open(my $fh, '>', "$dir/$file") or die;
+	print $fh $scripts{$name};
+	close($fh);
+	push @args, '-f', "$dir/$file\@$weight";
+}
+my ($out, $err) = ('', '');
+my $ok = IPC::Run::run(
+	[ 'pgbench', '-n', '-c', '6', '-j', '2', '-T', '15', @args, '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$out, '2>', \$err);
+ok($ok, 'pgbench with inserts, queries, deletes and VACUUM finished without a failed client');
+like($out, qr/number of failed transactions: 0 /, 'no transaction failed');
+my ($tx) = $out =~ /number of transactions actually processed: (\d+)/;
+cmp_ok($tx // 0, '>', 100, "pgbench ran " . ($tx // 0) . " transactions");
+diag($err) if !$ok;
+
+$node->safe_psql('postgres', 'VACUUM items');
+my ($rows, $in_index, $distinct) = split /\|/, $node->safe_psql('postgres', q{
+	SET enable_seqscan = off;
+	SELECT (SELECT count(*) FROM items), count(*), count(DISTINCT id)
+	FROM (SELECT id FROM items ORDER BY v <-> NULL) s;
+});
+is($in_index, $rows, "the index holds all $rows rows");
+is($distinct, $rows, 'each exactly once');
+
+$node->stop;
+done_testing();
