@@ -28,12 +28,12 @@ FPFLAGS = -ffp-contract=off
 # PostgreSQL's headers are system headers to us: -Wextra would flag their
 # macros (fmgr.h's unused fcinfo, array.h's sign compare), not our code.
 PG_CPPFLAGS = -I$(CURDIR)/src -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
-PG_CFLAGS = $(WARNFLAGS) $(FPFLAGS) $(if $(WERROR),-Werror)
+PG_CFLAGS = $(WARNFLAGS) $(FPFLAGS) $(if $(WERROR),-Werror) -MMD -MP
 # OpenBLAS and LAPACKE are not linked: they are loaded with dlopen when an
 # index first needs them, after OPENBLAS_NUM_THREADS=1 is set (src/core/rq_blas.h).
 SHLIB_LINK = -lm
 
-EXTRA_CLEAN = build
+EXTRA_CLEAN = build $(OBJS:.o=.d)
 
 # JIT bitcode would only inline thin wrappers around dispatched kernels, and
 # needs clang at build time; leave it out.
@@ -44,6 +44,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 ifneq ($(PGXS),)
 include $(PGXS)
+# Rebuild an object when a header it includes changes (-MMD -MP above).
+-include $(OBJS:.o=.d)
 else
 all install installcheck:
 	@echo "pg_config not found: run 'make deps' (as root) first, or set PG_CONFIG" >&2
