@@ -97,18 +97,111 @@ rq_heap_pop(rq_heap *h)
 	return top;
 }
 
+#define RQ_REFILL_FIRST 128		/* candidates the first refill aims at */
+#define RQ_PIVOT_SAMPLE 64
+
+/* A pivot that about `want` of the n pool items come before (at least one). */
+static rq_candidate
+rq_pick_pivot(const rq_candidate *items, size_t n, size_t want)
+{
+	rq_candidate sample[RQ_PIVOT_SAMPLE];
+	size_t		stride = n / RQ_PIVOT_SAMPLE,
+				rank = want * RQ_PIVOT_SAMPLE / n;
+
+	for (size_t i = 0; i < RQ_PIVOT_SAMPLE; i++)
+	{
+		rq_candidate c = items[i * stride];
+		size_t		j = i;
+
+		for (; j > 0 && rq_before(&c, &sample[j - 1]); j--)
+			sample[j] = sample[j - 1];
+		sample[j] = c;
+	}
+	rank = rank < 1 ? 1 : (rank > RQ_PIVOT_SAMPLE - 1 ? RQ_PIVOT_SAMPLE - 1 : rank);
+	return sample[rank];
+}
+
+/*
+ * Moves the pool's smallest candidates into the (empty) heap: one branch-free
+ * partition pass around a sampled pivot, or all of them when the pool is small.
+ */
+static rq_status
+rq_refill(rq_rerank *rr)
+{
+	rq_heap    *pool = &rr->pool,
+			   *heap = &rr->pending;
+	size_t		n = pool->count,
+				kept = 0,
+				moved;
+	rq_candidate pivot;
+
+	rr->refills++;
+	if (n <= 2 * rr->refill || n < 2 * RQ_PIVOT_SAMPLE)
+	{
+		rq_heap		t = *heap;
+
+		*heap = *pool;
+		*pool = t;
+		heap->ordered = 0;
+		rq_heap_order(heap);
+		rr->has_threshold = RQ_HEAP_ALL;
+		return RQ_OK;
+	}
+	pivot = rq_pick_pivot(pool->items, n, rr->refill);
+	/* Lomuto without branches: items not before the pivot gather in front */
+	for (size_t i = 0; i < n; i++)
+	{
+		rq_candidate c = pool->items[i];
+		int			keep = !rq_before(&c, &pivot);
+
+		pool->items[i] = pool->items[kept];
+		pool->items[kept] = c;
+		kept += keep;
+	}
+	moved = n - kept;
+	for (size_t i = 0; i < moved; i++)
+		if (rq_heap_append(heap, &rr->alloc, pool->items[kept + i]) != RQ_OK)
+			return RQ_ERR_NO_MEMORY;
+	pool->count = pool->ordered = kept;
+	rq_heap_order(heap);
+	rr->threshold = pivot;
+	rr->has_threshold = RQ_HEAP_BELOW;
+	rr->refill *= 2;
+	return RQ_OK;
+}
+
+/* Puts a waiting candidate in the heap or the pool, by the threshold. */
+static rq_status
+rq_wait(rq_rerank *rr, rq_candidate c)
+{
+	if (rr->has_threshold == RQ_HEAP_ALL ||
+		(rr->has_threshold == RQ_HEAP_BELOW && rq_before(&c, &rr->threshold)))
+		return rq_heap_push(&rr->pending, &rr->alloc, c);
+	return rq_heap_append(&rr->pool, &rr->alloc, c);
+}
+
+/* The smallest waiting candidate, refilling the heap when it ran dry; NULL if none. */
+static rq_status
+rq_waiting_top(rq_rerank *rr, const rq_candidate **top)
+{
+	*top = NULL;
+	if (rr->pending.count == 0 && rr->pool.count > 0 && rq_refill(rr) != RQ_OK)
+		return RQ_ERR_NO_MEMORY;
+	if (rr->pending.count > 0)
+		*top = &rr->pending.items[0];
+	return RQ_OK;
+}
+
 void
 rq_rerank_init(rq_rerank *rr, const rq_allocator *alloc)
 {
 	rr->pending = (rq_heap) {NULL, 0, 0, 0};
+	rr->pool = (rq_heap) {NULL, 0, 0, 0};
 	rr->ready = (rq_heap) {NULL, 0, 0, 0};
 	rr->late = (rq_heap) {NULL, 0, 0, 0};
 	rr->alloc = *alloc;
 	rr->strict = 0;
-	rr->emitted_any = 0;
-	rr->last = 0.0;
-	rr->exact_computed = 0;
-	rr->late_rows = 0;
+	rq_rerank_reset(rr);
 }
 
 void
@@ -131,27 +224,40 @@ rq_rerank_new_epoch(rq_rerank *rr)
 }
 
 rq_status
-rq_rerank_push(rq_rerank *rr, uint64_t id, double lower_bound)
+rq_rerank_push_slow(rq_rerank *rr, uint64_t id, double lower_bound)
 {
-	return rq_heap_append(&rr->pending, &rr->alloc, (rq_candidate) {lower_bound, id});
+	return rq_wait(rr, (rq_candidate) {lower_bound, id});
 }
 
 int
 rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx, uint64_t *id, double *distance)
 {
+	const rq_candidate *top;
 	rq_candidate best;
 
-	rq_heap_order(&rr->pending);
 	/* re-rank until the best known exact distance beats every waiting bound */
-	while (rr->pending.count > 0 &&
-		   (rr->ready.count == 0 || rr->ready.items[0].key > rr->pending.items[0].key))
+	for (;;)
 	{
-		rq_candidate c = rq_heap_pop(&rr->pending);
+		rq_candidate c;
 		double		d;
+		int			answer;
 
+		if (rq_waiting_top(rr, &top) != RQ_OK)
+			return -1;
+		if (top == NULL || (rr->ready.count > 0 && rr->ready.items[0].key <= top->key))
+			break;
+		c = rq_heap_pop(&rr->pending);
 		rr->exact_computed++;
-		if (!exact(ctx, c.id, &d))
+		answer = exact(ctx, c.id, &d);
+		if (answer == RQ_GONE)
 			continue;
+		if (answer == RQ_REFINED)
+		{
+			rr->refined++;
+			if (rq_wait(rr, (rq_candidate) {d, c.id}) != RQ_OK)
+				return -1;
+			continue;
+		}
 		if (rq_heap_push(&rr->ready, &rr->alloc, (rq_candidate) {d, c.id}) != RQ_OK)
 			return -1;
 	}
@@ -176,31 +282,43 @@ rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx, uint64_t *id, double
 size_t
 rq_rerank_remaining(const rq_rerank *rr)
 {
-	return rr->pending.count + rr->ready.count + rr->late.count;
+	return rr->pending.count + rr->pool.count + rr->ready.count + rr->late.count;
 }
 
 void
 rq_rerank_reset(rq_rerank *rr)
 {
 	rr->pending.count = rr->pending.ordered = 0;
+	rr->pool.count = rr->pool.ordered = 0;
 	rr->ready.count = rr->ready.ordered = 0;
 	rr->late.count = rr->late.ordered = 0;
+	rr->has_threshold = RQ_HEAP_NONE;
+	rr->refill = RQ_REFILL_FIRST;
 	rr->emitted_any = 0;
 	rr->last = 0.0;
 	rr->exact_computed = 0;
+	rr->refined = 0;
 	rr->late_rows = 0;
+	rr->refills = 0;
+}
+
+void
+rq_rerank_forget(rq_rerank *rr)
+{
+	rr->pending = (rq_heap) {NULL, 0, 0, 0};
+	rr->pool = (rq_heap) {NULL, 0, 0, 0};
+	rr->ready = (rq_heap) {NULL, 0, 0, 0};
+	rr->late = (rq_heap) {NULL, 0, 0, 0};
+	rq_rerank_reset(rr);
 }
 
 void
 rq_rerank_free(rq_rerank *rr)
 {
-	if (rr->pending.items != NULL)
-		rr->alloc.release(rr->alloc.ctx, rr->pending.items);
-	if (rr->ready.items != NULL)
-		rr->alloc.release(rr->alloc.ctx, rr->ready.items);
-	if (rr->late.items != NULL)
-		rr->alloc.release(rr->alloc.ctx, rr->late.items);
-	rr->pending = (rq_heap) {NULL, 0, 0, 0};
-	rr->ready = (rq_heap) {NULL, 0, 0, 0};
-	rr->late = (rq_heap) {NULL, 0, 0, 0};
+	rq_heap    *heaps[] = {&rr->pending, &rr->pool, &rr->ready, &rr->late};
+
+	for (size_t i = 0; i < sizeof(heaps) / sizeof(heaps[0]); i++)
+		if (heaps[i]->items != NULL)
+			rr->alloc.release(rr->alloc.ctx, heaps[i]->items);
+	rq_rerank_forget(rr);
 }

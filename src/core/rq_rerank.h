@@ -21,8 +21,13 @@
  * Exact distances are doubles, so the order matches distances computed in
  * double precision (cosine) to the last bit.
  *
- * Pushed candidates are appended unsorted and heapified (Floyd, O(n)) before
- * the next pop: a scan pushes thousands per probed batch and pops a few.
+ * A scan pushes tens of thousands of candidates per probed batch and pops a
+ * few hundred, so waiting candidates are kept in two tiers: an unordered
+ * pool, and a small heap of the ones below a threshold.  When the heap runs
+ * dry, one partition pass over the pool (around a pivot picked from a sample)
+ * moves the next smallest few into the heap; each such refill takes twice as
+ * many as the last, so draining everything still costs O(n log n), and a
+ * scan that stops early never orders the pool at all.
  */
 #ifndef RQ_RERANK_H
 #define RQ_RERANK_H
@@ -45,7 +50,11 @@ typedef struct rq_heap
 
 typedef struct rq_rerank
 {
-	rq_heap		pending;		/* by lower bound */
+	rq_heap		pending;		/* by lower bound: every candidate before `threshold` */
+	rq_heap		pool;			/* unordered: the candidates not before `threshold` */
+	rq_candidate threshold;		/* valid when has_threshold */
+	int			has_threshold;	/* 0: everything waiting is in the pool */
+	size_t		refill;			/* how many the next refill moves to the heap */
 	rq_heap		ready;			/* exact distance known, by exact distance */
 	rq_heap		late;			/* strict mode: set aside for the next epoch */
 	rq_allocator alloc;
@@ -53,19 +62,48 @@ typedef struct rq_rerank
 	int			emitted_any;	/* a row was emitted in this epoch */
 	double		last;			/* distance of the epoch's last emitted row */
 	size_t		exact_computed; /* statistics: callback calls */
+	size_t		refined;		/* statistics: RQ_REFINED answers */
 	size_t		late_rows;		/* statistics: rows set aside as late */
+	size_t		refills;		/* statistics: partition passes over the pool */
 } rq_rerank;
 
 /*
- * Exact distance of candidate id into *distance.  Returns 0 when the
- * candidate no longer exists (a dead tuple); it is then dropped.
+ * What the callback learned about candidate id.  RQ_EXACT: *distance is its
+ * exact distance.  RQ_REFINED: *distance is a tighter lower bound (from a
+ * multi-bit code, RABITQ.md 4); the candidate waits again with it and the
+ * callback is asked again when it next comes first.  RQ_GONE: the candidate
+ * no longer exists (a dead tuple) and is dropped.
  */
+#define RQ_GONE		0
+#define RQ_EXACT	1
+#define RQ_REFINED	2
+
 typedef int (*rq_exact_fn) (void *ctx, uint64_t id, double *distance);
 
 extern void rq_rerank_init(rq_rerank *rr, const rq_allocator *alloc);
 
-/* Adds a candidate; RQ_ERR_NO_MEMORY if the heap cannot grow. */
-extern rq_status rq_rerank_push(rq_rerank *rr, uint64_t id, double lower_bound);
+/* Which candidates the heap holds (rq_rerank.has_threshold). */
+#define RQ_HEAP_NONE	0		/* none: everything waits in the pool */
+#define RQ_HEAP_BELOW	1		/* those before the threshold */
+#define RQ_HEAP_ALL		2		/* all: the pool is empty and stays so */
+
+extern rq_status rq_rerank_push_slow(rq_rerank *rr, uint64_t id, double lower_bound);
+
+/*
+ * Adds a candidate; RQ_ERR_NO_MEMORY if the heap cannot grow.  Inline for
+ * the common case, a scan filling the pool before its first pop.
+ */
+static inline rq_status
+rq_rerank_push(rq_rerank *rr, uint64_t id, double lower_bound)
+{
+	if (rr->has_threshold == RQ_HEAP_NONE && rr->pool.count < rr->pool.capacity)
+	{
+		rr->pool.items[rr->pool.count].key = lower_bound;
+		rr->pool.items[rr->pool.count++].id = id;
+		return RQ_OK;
+	}
+	return rq_rerank_push_slow(rr, id, lower_bound);
+}
 
 /*
  * The next result in exact-distance order: returns 1 with *id and *distance,
@@ -88,6 +126,12 @@ extern size_t rq_rerank_remaining(const rq_rerank *rr);
 
 /* Forgets every candidate, keeping the memory (for a rescan). */
 extern void rq_rerank_reset(rq_rerank *rr);
+
+/*
+ * Forgets every candidate and the memory without releasing it, for callers
+ * whose allocator frees everything at once (a memory context reset).
+ */
+extern void rq_rerank_forget(rq_rerank *rr);
 
 extern void rq_rerank_free(rq_rerank *rr);
 

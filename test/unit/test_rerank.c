@@ -183,6 +183,140 @@ test_strict_epochs(void)
 	free(distance);
 }
 
+/* Two-stage: the first answer is a tighter bound (slack 0.5), the second the distance. */
+typedef struct staged
+{
+	const float *distance;
+	uint8_t    *stage;
+	size_t		exact;
+} staged;
+
+static int
+staged_lookup(void *ctx, uint64_t id, double *distance)
+{
+	staged	   *t = ctx;
+
+	if (t->stage[id]++ == 0)
+	{
+		*distance = t->distance[id] - 0.5;
+		return RQ_REFINED;
+	}
+	t->exact++;
+	*distance = t->distance[id];
+	return RQ_EXACT;
+}
+
+/* Refined bounds keep the order exact and spare most exact distances. */
+static void
+test_refine(void)
+{
+	size_t		n = 4000;
+	float	   *distance = rq_test_alloc(sizeof(float) * n);
+	uint8_t    *stage = calloc(n, 1);
+	staged		t = {distance, stage, 0};
+	rq_rerank	rr;
+	rq_pcg32	rng;
+	uint64_t	id;
+	double		d,
+				last = -INFINITY;
+	int			backwards = 0;
+
+	rq_pcg32_seed(&rng, 6, 1);
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	for (size_t i = 0; i < n; i++)
+	{
+		distance[i] = (float) (100.0 * rq_pcg32_uniform(&rng));
+		rq_rerank_push(&rr, i, distance[i] - 10.0);	/* loose first bounds */
+	}
+	for (int i = 0; i < 20; i++)
+	{
+		RQ_CHECK(rq_rerank_next(&rr, staged_lookup, &t, &id, &d) == 1, "result %d", i);
+		backwards += d < last;
+		last = d;
+	}
+	RQ_CHECK(backwards == 0, "out of order");
+	/* bound slack 10 needs ~10 % of rows refined, slack 0.5 about 0.5 % exact */
+	RQ_CHECK(rr.refined > t.exact * 5, "%zu refined, %zu exact", rr.refined, t.exact);
+	RQ_CHECK(t.exact < 60, "%zu exact distances for 20 rows", t.exact);
+	rq_rerank_free(&rr);
+	free(distance);
+	free(stage);
+}
+
+/* Records the (bound, id) order in which candidates reach the callback. */
+typedef struct bound_log
+{
+	double	   *bound;			/* current bound by id */
+	const float *distance;
+	uint8_t    *stage;
+	double		last_key;
+	uint64_t	last_id;
+	int			backwards;
+} bound_log;
+
+static int
+logged_lookup(void *ctx, uint64_t id, double *distance)
+{
+	bound_log  *t = ctx;
+	double		key = t->bound[id];
+
+	t->backwards += key < t->last_key || (key == t->last_key && id < t->last_id);
+	t->last_key = key;
+	t->last_id = id;
+	if (t->stage[id]++ == 0)
+	{
+		/* refined: halfway between the first bound and the distance */
+		*distance = t->bound[id] = (t->bound[id] + t->distance[id]) / 2.0;
+		return RQ_REFINED;
+	}
+	*distance = t->distance[id];
+	return RQ_EXACT;
+}
+
+/*
+ * However the waiting candidates are split between heap and pool, the
+ * callback sees them in (bound, id) order, ties included, and the stream is
+ * the sorted distances: drained through many refills.
+ */
+static void
+test_bound_order(void)
+{
+	size_t		n = 30000,
+				emitted = 0;
+	float	   *distance = rq_test_alloc(sizeof(float) * n);
+	double	   *bound = rq_test_alloc(sizeof(double) * n);
+	uint8_t    *stage = calloc(n, 1);
+	bound_log	t = {bound, distance, stage, -INFINITY, 0, 0};
+	rq_rerank	rr;
+	rq_pcg32	rng;
+	uint64_t	id;
+	double		d,
+				last = -INFINITY;
+
+	rq_pcg32_seed(&rng, 7, 1);
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	for (size_t i = 0; i < n; i++)
+	{
+		/* coarse values: many ties in bounds and distances */
+		bound[i] = floor(50.0 * rq_pcg32_uniform(&rng));
+		distance[i] = (float) (bound[i] + floor(8.0 * rq_pcg32_uniform(&rng)));
+		rq_rerank_push(&rr, i, bound[i]);
+	}
+	while (rq_rerank_next(&rr, logged_lookup, &t, &id, &d) == 1)
+	{
+		RQ_CHECK(d >= last, "stream out of order");
+		last = d;
+		emitted++;
+	}
+	RQ_CHECK(t.backwards == 0, "%d candidates reached the callback out of bound order", t.backwards);
+	RQ_CHECK(emitted == n, "emitted %zu of %zu", emitted, n);
+	RQ_CHECK(rr.refills >= 5, "the test needs refills (%zu)", rr.refills);
+	rq_rerank_free(&rr);
+	free(distance);
+	free(bound);
+	free(stage);
+}
+
 static void *
 refuse_grow(void *ctx, void *ptr, size_t size)
 {
@@ -215,6 +349,8 @@ const rq_test_case rq_rerank_tests[] = {
 	{"rerank/exact distances computed lazily", test_lazy, 0},
 	{"rerank/candidates pushed between pops", test_push_between, 0},
 	{"rerank/strict mode: ordered epochs, late rows come back", test_strict_epochs, 0},
+	{"rerank/refined bounds: exact order, few exact distances", test_refine, 0},
+	{"rerank/heap and pool: callback in bound order through refills", test_bound_order, 0},
 	{"rerank/allocation failure reported", test_out_of_memory, 0},
 	{NULL, NULL, 0}
 };
