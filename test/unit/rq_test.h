@@ -54,5 +54,6 @@ extern const rq_test_case rq_rerank_tests[];
 extern const rq_test_case rq_ivf_tests[];
 extern const rq_test_case rq_exbits_tests[];
 extern const rq_test_case rq_layout_tests[];
+extern const rq_test_case rq_select_tests[];
 
 #endif							/* RQ_TEST_H */
