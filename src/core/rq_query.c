@@ -5,21 +5,22 @@
 #include "rq_query.h"
 
 #include <math.h>
-#include <string.h>
 
 #define RQ_QUERY_LEVELS ((1 << RQ_QUERY_BITS) - 1)
 
-/* Quantizes one coordinate: round to nearest, clamped (faiss PR 4550). */
+/*
+ * Quantizes one coordinate: round to nearest, clamped (faiss PR 4550).
+ * y lies in [vl, vl + 15 delta], so x lies in [1/2, 15 1/2] up to rounding
+ * and truncation is floor; the clamps only catch rounding.  (floorf would be
+ * a libm call on plain x86-64, which lacks SSE4.1.)
+ */
 static inline int
 rq_quantize_coordinate(float y, float vl, float inv_delta)
 {
-	float		level = floorf((y - vl) * inv_delta + 0.5f);
+	float		x = (y - vl) * inv_delta + 0.5f;
+	int			level = (int) (x > 0.0f ? x : 0.0f);
 
-	if (level < 0.0f)
-		return 0;
-	if (level > (float) RQ_QUERY_LEVELS)
-		return RQ_QUERY_LEVELS;
-	return (int) level;
+	return level < RQ_QUERY_LEVELS ? level : RQ_QUERY_LEVELS;
 }
 
 void
@@ -38,8 +39,8 @@ rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric 
 	{
 		float		y = q_rot[i] - c_rot[i];
 
-		vl = fminf(vl, y);
-		vr = fmaxf(vr, y);
+		vl = y < vl ? y : vl;	/* not fminf: a libm call unless -ffast-math */
+		vr = y > vr ? y : vr;
 		y2 += (double) y * y;
 		qc += (double) q_rot[i] * c_rot[i];
 	}
@@ -50,17 +51,23 @@ rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric 
 	/* a constant y (query on the centroid): delta = 0, every q_u = 0 */
 	inv_delta = (lq->delta > 0.0f) ? 1.0f / lq->delta : 0.0f;
 
-	memset(planes, 0, sizeof(uint64_t) * rq_query_plane_words(dp));
-	for (int i = 0; i < dp; i++)
+	for (int w = 0; w < words; w++)
 	{
-		int			level = rq_quantize_coordinate(q_rot[i] - c_rot[i], vl, inv_delta);
+		uint64_t	plane[RQ_QUERY_BITS] = {0};
 
-		sum_q += level;
-		if (q_u != NULL)
-			q_u[i] = (uint8_t) level;
+		for (int b = 0; b < 64; b++)
+		{
+			int			i = w * 64 + b;
+			int			level = rq_quantize_coordinate(q_rot[i] - c_rot[i], vl, inv_delta);
+
+			sum_q += level;
+			if (q_u != NULL)
+				q_u[i] = (uint8_t) level;
+			for (int j = 0; j < RQ_QUERY_BITS; j++)	/* no branch on the bit */
+				plane[j] |= (uint64_t) ((level >> j) & 1) << b;
+		}
 		for (int j = 0; j < RQ_QUERY_BITS; j++)
-			if ((level >> j) & 1)
-				planes[(size_t) j * words + i / 64] |= UINT64_C(1) << (i % 64);
+			planes[(size_t) j * words + w] = plane[j];
 	}
 	lq->sum_q = sum_q;
 	lq->add = (float) (metric == RQ_METRIC_IP ? qc : y2);

@@ -261,30 +261,37 @@ test_zero_vector(void)
 			 fabsf(out[0] - 0.6f) < 1e-7f && fabsf(out[2] - 0.8f) < 1e-7f, "normalised");
 }
 
-/* q_u is round-to-nearest of (y - v_l) / delta, clamped to 0..15. */
+/*
+ * q_u is round-to-nearest of (y - v_l) / delta, clamped to 0..15, and plane
+ * j holds bit j of every level (two words, so the word layout is checked).
+ */
 static void
 test_query_levels(void)
 {
-	int			dp = 64;
-	float		q[64],
-				c[64] = {0};
-	uint64_t	planes[RQ_QUERY_BITS];
-	uint8_t		q_u[64];
+	int			dp = 128;
+	float		q[128],
+				c[128] = {0};
+	uint64_t	planes[RQ_QUERY_BITS * 2];
+	uint8_t		q_u[128];
 	rq_list_query lq;
-	int			sum = 0;
+	int			sum = 0,
+				bad_bits = 0;
 
 	for (int i = 0; i < dp; i++)
-		q[i] = (float) i / 63.0f * 15.0f;	/* exactly the 16 levels and between */
+		q[i] = (float) (i % 64) / 63.0f * 15.0f * (i < 64 ? 1.0f : -1.0f);	/* the 16 levels and between */
 	rq_prepare_list_query(q, c, dp, RQ_METRIC_L2, planes, q_u, &lq);
 	for (int i = 0; i < dp; i++)
 	{
-		int			want = (int) floor(q[i] / lq.delta + 0.5);
+		int			want = (int) floor((q[i] - lq.vl) / lq.delta + 0.5);
 
 		want = want > 15 ? 15 : want;
 		RQ_CHECK(q_u[i] == want, "coordinate %d: level %d, expected %d", i, q_u[i], want);
 		sum += q_u[i];
+		for (int j = 0; j < RQ_QUERY_BITS; j++)
+			bad_bits += ((planes[j * 2 + i / 64] >> (i % 64)) & 1) != (uint64_t) ((q_u[i] >> j) & 1);
 	}
-	RQ_CHECK(q_u[0] == 0 && q_u[63] == 15 && lq.sum_q == sum, "range ends, sum");
+	RQ_CHECK(q_u[0] == 8 && q_u[63] == 15 && q_u[127] == 0 && lq.sum_q == sum, "range ends, sum");
+	RQ_CHECK(bad_bits == 0, "%d plane bits differ from the levels", bad_bits);
 }
 
 const rq_test_case rq_estimator_tests[] = {
