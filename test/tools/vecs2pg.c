@@ -6,7 +6,10 @@
  *	  benchmarks.  With --bvecs it instead writes the records as .bvecs, which
  *	  is lossless for whole numbers 0..255 (SIFT) and refuses anything else.
  *
- *	  vecs2pg [--offset N] [--limit N] [--first-id K] [--bvecs] FILE
+ *	  vecs2pg [--offset N] [--limit N] [--first-id K] [--columns N] [--array] [--bvecs] FILE
+ *
+ * --columns keeps only the first N values of each record (the top 10 of a
+ * ground-truth file); --array writes "{...}" (an SQL array) instead of "[...]".
  *
  * The format comes from the file name's ending.  Reads from a pipe too
  * (FILE "-" with --format fvecs|bvecs|ivecs), e.g. from zcat.
@@ -30,6 +33,8 @@ typedef struct options
 	long		limit;
 	long		first_id;
 	int			to_bvecs;
+	int			as_array;
+	int			columns;		/* 0: all */
 	int			format;			/* -1: from the file name */
 	const char *path;
 } options;
@@ -37,8 +42,8 @@ typedef struct options
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vecs2pg [--offset N] [--limit N] [--first-id K] [--bvecs] "
-			"[--format fvecs|bvecs|ivecs] FILE\n");
+	fprintf(stderr, "usage: vecs2pg [--offset N] [--limit N] [--first-id K] [--columns N] [--array] "
+			"[--bvecs] [--format fvecs|bvecs|ivecs] FILE\n");
 	exit(2);
 }
 
@@ -57,12 +62,16 @@ format_from_name(const char *name)
 static options
 parse_args(int argc, char **argv)
 {
-	options		o = {0, -1, 0, 0, -1, NULL};
+	options		o = {0, -1, 0, 0, 0, 0, -1, NULL};
 
 	for (int i = 1; i < argc; i++)
 	{
 		if (strcmp(argv[i], "--bvecs") == 0)
 			o.to_bvecs = 1;
+		else if (strcmp(argv[i], "--array") == 0)
+			o.as_array = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--columns") == 0)
+			o.columns = atoi(argv[++i]);
 		else if (i + 1 < argc && strcmp(argv[i], "--offset") == 0)
 			o.offset = atol(argv[++i]);
 		else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0)
@@ -128,12 +137,12 @@ read_record(FILE *in, vecs_format format, float **values, int *room)
 }
 
 static void
-write_copy(FILE *out, long id, const float *x, int dim)
+write_copy(FILE *out, long id, const float *x, int dim, int as_array)
 {
-	fprintf(out, "%ld\t[", id);
+	fprintf(out, "%ld\t%c", id, as_array ? '{' : '[');
 	for (int i = 0; i < dim; i++)
 		fprintf(out, i ? ",%.9g" : "%.9g", x[i]);
-	fputs("]\n", out);
+	fputs(as_array ? "}\n" : "]\n", out);
 }
 
 static void
@@ -179,7 +188,8 @@ main(int argc, char **argv)
 		if (o.to_bvecs)
 			write_bvecs(stdout, values, dim);
 		else
-			write_copy(stdout, o.first_id + written, values, dim);
+			write_copy(stdout, o.first_id + written, values,
+					   (o.columns > 0 && o.columns < dim) ? o.columns : dim, o.as_array);
 		written++;
 	}
 	free(values);
