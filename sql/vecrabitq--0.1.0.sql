@@ -341,3 +341,38 @@ CREATE OPERATOR CLASS @extschema@.vector_cosine_ops
 	FOR TYPE @extschema@.vector USING rabitq AS
 	OPERATOR 1 @extschema@.<=> (@extschema@.vector, @extschema@.vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 @extschema@.rabitq_support_cosine(pg_catalog.internal);
+
+-- Key columns of a multi-column rabitq index (the tenant of a row-level-security
+-- policy): equality classes with the built-in leakproof `=`, so a policy such as
+-- owner = current_user::uuid becomes an index condition.  One integer family holds
+-- the cross-type operators, so a bigint column compared with an integer matches.
+CREATE OPERATOR CLASS @extschema@.rabitq_uuid_ops
+	DEFAULT FOR TYPE pg_catalog.uuid USING rabitq AS
+	OPERATOR 2 pg_catalog.= (pg_catalog.uuid, pg_catalog.uuid);
+
+CREATE OPERATOR FAMILY @extschema@.rabitq_integer_ops USING rabitq;
+
+CREATE OPERATOR CLASS @extschema@.rabitq_int2_ops
+	DEFAULT FOR TYPE pg_catalog.int2 USING rabitq FAMILY @extschema@.rabitq_integer_ops AS
+	OPERATOR 2 pg_catalog.= (pg_catalog.int2, pg_catalog.int2);
+
+CREATE OPERATOR CLASS @extschema@.rabitq_int4_ops
+	DEFAULT FOR TYPE pg_catalog.int4 USING rabitq FAMILY @extschema@.rabitq_integer_ops AS
+	OPERATOR 2 pg_catalog.= (pg_catalog.int4, pg_catalog.int4);
+
+CREATE OPERATOR CLASS @extschema@.rabitq_int8_ops
+	DEFAULT FOR TYPE pg_catalog.int8 USING rabitq FAMILY @extschema@.rabitq_integer_ops AS
+	OPERATOR 2 pg_catalog.= (pg_catalog.int8, pg_catalog.int8);
+
+ALTER OPERATOR FAMILY @extschema@.rabitq_integer_ops USING rabitq ADD
+	OPERATOR 2 pg_catalog.= (pg_catalog.int2, pg_catalog.int4),
+	OPERATOR 2 pg_catalog.= (pg_catalog.int2, pg_catalog.int8),
+	OPERATOR 2 pg_catalog.= (pg_catalog.int4, pg_catalog.int2),
+	OPERATOR 2 pg_catalog.= (pg_catalog.int4, pg_catalog.int8),
+	OPERATOR 2 pg_catalog.= (pg_catalog.int8, pg_catalog.int2),
+	OPERATOR 2 pg_catalog.= (pg_catalog.int8, pg_catalog.int4);
+
+-- text keys are compared byte for byte: deterministic collations only (checked at build)
+CREATE OPERATOR CLASS @extschema@.rabitq_text_ops
+	DEFAULT FOR TYPE pg_catalog.text USING rabitq AS
+	OPERATOR 2 pg_catalog.= (pg_catalog.text, pg_catalog.text);

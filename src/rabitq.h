@@ -13,7 +13,12 @@
  *				  centroid is floats [l * Dp, (l + 1) * Dp)
  *	 lists		  one chain of pages per list; each item on a list page is a
  *				  block record holding up to RQ_BLOCK_LANES (8) entries in
- *				  the core's block layout (src/core/rq_estimate.h)
+ *				  the core's block layout (src/core/rq_estimate.h), with each
+ *				  entry's key-column values stored exactly (the lane key image)
+ *	 postings	  (indexes with key columns) a hash table of the key values:
+ *				  `posting_buckets` chains whose head pages are consecutive
+ *				  from `posting_start`; each posting is (key hash, heap TID),
+ *				  so a scan finds a small tenant's rows without probing lists
  *
  * A block record is one page item when it fits (Dp up to about 7,900);
  * beyond that it is split into up to RABITQ_MAX_SEGMENTS items by code-word
@@ -37,7 +42,9 @@
 
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
+#include "access/genam.h"
 #include "access/reloptions.h"
+#include "access/skey.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufpage.h"
 #include "utils/relcache.h"
@@ -46,7 +53,7 @@
 #include "core/rq_rotation.h"
 
 #define RABITQ_MAGIC			0x52425451	/* "RBTQ" */
-#define RABITQ_FORMAT_VERSION	1
+#define RABITQ_FORMAT_VERSION	2
 #define RABITQ_METAPAGE_BLKNO	0
 #define RABITQ_PAGE_ID			0xFF91		/* in every page's special space */
 
@@ -59,6 +66,7 @@
 
 /* Support function 1 of every opclass: returns the metric (rq_metric). */
 #define RABITQ_METRIC_PROC		1
+#define RABITQ_KEY_EQUAL_STRATEGY 2	/* `=` of key opclasses */
 #define RABITQ_NPROCS			1
 
 /* Build phases shown in pg_stat_progress_create_index. */
@@ -71,6 +79,12 @@
 #define RABITQ_PAGE_DIRECTORY	2
 #define RABITQ_PAGE_CENTROIDS	3
 #define RABITQ_PAGE_LIST		4
+#define RABITQ_PAGE_POSTING		5
+
+/* Key columns: at most 8 besides the vector; text keys up to 63 bytes. */
+#define RABITQ_MAX_KEY_COLUMNS	8
+#define RABITQ_TEXT_KEY_MAX		63
+#define RABITQ_MAX_EXACT_KEYS	64	/* key value combinations an exact scan looks up */
 
 typedef struct RabitqPageOpaqueData
 {
@@ -99,6 +113,10 @@ typedef struct RabitqMetaPageData
 	uint32		key_bytes;		/* per-lane key area (0: no key columns) */
 	double		build_residual2;	/* mean squared residual norm at build */
 	int64		build_rows;		/* rows indexed by the build */
+	uint16		vector_attno;	/* index column (0-based) of the vector */
+	uint16		key_columns;	/* other (key) columns */
+	BlockNumber posting_start;	/* head page of posting bucket 0 */
+	uint32		posting_buckets;	/* a power of two; 0 without key columns */
 } RabitqMetaPageData;
 
 typedef RabitqMetaPageData *RabitqMetaPage;
@@ -147,6 +165,52 @@ typedef struct RabitqGeometry
 	Size		off_keys;
 } RabitqGeometry;
 
+/* How key-column values are stored in a lane's key image. */
+typedef enum RabitqKeyKind
+{
+	RABITQ_KEY_UUID = 1,		/* 16 bytes */
+	RABITQ_KEY_INT,				/* int2, int4, int8 as int64: 8 bytes */
+	RABITQ_KEY_TEXT				/* length byte + up to 63 bytes, zero padded */
+} RabitqKeyKind;
+
+typedef struct RabitqKeyColumn
+{
+	int			attno;			/* index column, 0-based */
+	Oid			type;			/* the opclass's input type (the values' type) */
+	RabitqKeyKind kind;
+	int			offset;			/* in the key image */
+	int			size;
+} RabitqKeyColumn;
+
+/*
+ * Which index column is the vector and how the others (keys) are laid out
+ * in a lane's key image: byte 0 has bit i set when key column i is NULL,
+ * then each column's slot.  key_bytes is 0 without key columns.
+ */
+typedef struct RabitqKeyLayout
+{
+	int			vector_attno;
+	int			nkeys;
+	int			key_bytes;
+	RabitqKeyColumn col[RABITQ_MAX_KEY_COLUMNS];
+} RabitqKeyLayout;
+
+/*
+ * A scan's key conditions, per key column the set of values (slot images)
+ * a row may have; a column without conditions accepts anything.
+ */
+typedef struct RabitqKeyFilter
+{
+	bool		empty;			/* contradictory or NULL conditions: nothing matches */
+	int			ncons;
+	struct
+	{
+		int			keyno;		/* index into RabitqKeyLayout.col */
+		int			nvalues;
+		uint8	   *values;		/* nvalues slot images */
+	}			cons[RABITQ_MAX_KEY_COLUMNS];
+} RabitqKeyFilter;
+
 /* Index options (WITH (...)). */
 typedef struct RabitqOptions
 {
@@ -159,6 +223,9 @@ typedef struct RabitqOptions
 typedef struct RabitqCache
 {
 	uint64		build_id;
+	RabitqKeyLayout keys;
+	BlockNumber posting_start;
+	uint32		posting_buckets;
 	int			dim;
 	int			dp;
 	rq_metric	metric;
@@ -177,9 +244,38 @@ extern int	rabitq_probes;
 extern double rabitq_epsilon;
 extern int	rabitq_iterative_scan;
 extern int	rabitq_max_probes;
+extern int	rabitq_exact_limit;
 
 #define RABITQ_ITERATIVE_OFF 0
 #define RABITQ_ITERATIVE_ON	 1
+
+/* rabitq_keys.c: key columns */
+extern void RabitqKeyLayoutInit(Relation index, RabitqKeyLayout *layout);
+extern bool RabitqKeyImage(const RabitqKeyLayout *layout, const Datum *values, const bool *isnull,
+						   uint8 *image);
+extern uint64 RabitqKeyHash(const RabitqKeyLayout *layout, const uint8 *image);
+extern void RabitqKeyFilterInit(const RabitqKeyLayout *layout, ScanKey keys, int nkeys,
+								RabitqKeyFilter *filter);
+extern bool RabitqKeyMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter,
+							 const uint8 *image);
+extern bool RabitqKeyRowMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter,
+								const Datum *values, const bool *isnull);
+extern int	RabitqKeyFilterImages(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter,
+								  int max_images, uint8 *images);
+
+/* rabitq_postings.c: the key hash table */
+typedef struct RabitqPostingWriter RabitqPostingWriter;
+extern uint32 RabitqPostingBuckets(double rows);
+extern Size RabitqPostingBuildMemory(uint32 buckets);
+extern RabitqPostingWriter *RabitqPostingBuildStart(Relation index, uint32 buckets);
+extern void RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid);
+extern BlockNumber RabitqPostingBuildFinish(RabitqPostingWriter *w);
+extern BlockNumber RabitqPostingWriteEmpty(Relation index, ForkNumber fork, uint32 buckets);
+extern void RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemPointer tid);
+extern int	RabitqPostingLookup(Relation index, const RabitqCache *cache, uint64 hash, int limit,
+								ItemPointerData *tids);
+extern void RabitqPostingVacuum(IndexVacuumInfo *info, const RabitqCache *cache,
+								IndexBulkDeleteCallback callback, void *callback_state);
 
 /* rabitq_handler.c */
 extern void RabitqInitGucs(void);
@@ -202,9 +298,7 @@ extern void rabitqbuildempty(Relation index);
 extern bool rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 						 Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 						 struct IndexInfo *indexInfo);
-extern void RabitqAddEntry(Relation index, const RabitqCache *cache, int list,
-						   const uint64_t *code, const rq_factors *factors, ItemPointer tid,
-						   float residual_norm);
+
 
 /* rabitq_scan.c */
 extern IndexScanDesc rabitqbeginscan(Relation index, int nkeys, int norderbys);
@@ -224,8 +318,8 @@ extern Buffer RabitqNewBuffer(Relation index, ForkNumber fork);
 extern void RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes);
 extern RabitqMetaPageData RabitqReadMeta(Relation index);
 extern RabitqCache *RabitqGetCache(Relation index);
-extern rq_metric RabitqIndexMetric(Relation index);
-extern int	RabitqIndexDimensions(Relation index);
+extern rq_metric RabitqIndexMetric(Relation index, int vector_attno);
+extern int	RabitqIndexDimensions(Relation index, int vector_attno);
 extern int	RabitqEntriesPerPage(const RabitqGeometry *g);
 extern RabitqListEntry RabitqReadListEntry(Relation index, const RabitqCache *cache, int list);
 extern void RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno);
@@ -240,6 +334,8 @@ extern void RabitqPrepareVector(const RabitqCache *cache, Datum value, float *pr
 #define RabitqTailSegs(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_segs))
 #define RabitqItemCodes(item)		((uint64_t *) ((char *) (item) + sizeof(RabitqBlockHead)))
 #define RabitqTailFactors(g, item)	((float *) ((char *) (item) + (g)->off_factors))
+#define RabitqTailKey(g, item, lane) \
+	((uint8 *) ((char *) (item) + (g)->off_keys + (Size) (lane) * (g)->key_bytes))
 
 /* blas_loader.c */
 extern void RabitqLoadBlas(void);

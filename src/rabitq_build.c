@@ -53,6 +53,9 @@ typedef struct BuildState
 	Relation	heap;
 	Relation	index;
 	IndexInfo  *indexInfo;
+	RabitqKeyLayout keys;
+	RabitqPostingWriter *postings;	/* NULL without key columns */
+	uint32		buckets;
 	rq_metric	metric;
 	int			dim;
 	int			dp;
@@ -69,6 +72,7 @@ typedef struct BuildState
 	int			batch_count;
 	float	   *batch;			/* BatchRows x Dp, rotated */
 	ItemPointerData *batch_tids;
+	uint8	   *batch_keys;		/* BatchRows x key_bytes */
 	float	   *batch_norm2;
 	int32	   *batch_list;
 	float	   *batch_block;	/* BatchRows x lists (GEMM output) */
@@ -175,7 +179,7 @@ SampleTable(BuildState *bs, Sample *s)
 		if (!PredicateHolds(predicate, econtext))
 			continue;
 		FormIndexDatum(bs->indexInfo, slot, estate, values, isnull);
-		if (RowVector(bs, values[0], isnull[0], bs->prep))
+		if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep))
 			SampleAdd(s, bs->prep, bs->dim);
 	}
 	table_endscan(scan);
@@ -208,7 +212,10 @@ BuildMemory(const BuildState *bs, int samples, int lists)
 	need = add_size(need, rq_kmeans_work_bytes(Max(samples, lists), &cfg));
 	need = add_size(need, mul_size(mul_size(lists, bs->dim + bs->dp + 1), sizeof(float)));
 	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg), BLCKSZ + sizeof(ListWriter)));
-	need = add_size(need, mul_size(BatchRows(bs->dp), (Size) (bs->dp + lists + 4) * sizeof(float)));
+	need = add_size(need, mul_size(BatchRows(bs->dp), (Size) (bs->dp + lists + 4) * sizeof(float) +
+								   bs->keys.key_bytes));
+	if (bs->keys.nkeys > 0)
+		need = add_size(need, RabitqPostingBuildMemory(bs->buckets));
 	return need;
 }
 
@@ -371,9 +378,10 @@ OpenBlock(BuildState *bs, ListWriter *w)
 	pfree(item);
 }
 
-/* Writes one entry into lane w->lanes of the open block of list w. */
+/* Writes one entry (and its key image, if any) into lane w->lanes of the open block of list w. */
 static void
-PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *f, ItemPointer tid)
+PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *f, ItemPointer tid,
+		 const uint8 *key)
 {
 	const RabitqGeometry *g = &bs->geom;
 	int			lane;
@@ -400,6 +408,8 @@ PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *
 	fac[3 * RQ_BLOCK_LANES + lane] = f->err;
 	RabitqTailTids(g, tail)[lane] = *tid;
 	RabitqTailUsed(g, tail)[lane] = 1;
+	if (g->key_bytes > 0)
+		memcpy(RabitqTailKey(g, tail, lane), key, g->key_bytes);
 }
 
 /* Assigns, quantizes and stores the rows of the batch. */
@@ -430,7 +440,8 @@ FlushBatch(BuildState *bs)
 			bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(r2));
 		}
 		rq_quantize(r, c, bs->dp, bs->metric, bs->code, &f);
-		PutEntry(bs, &bs->writers[l], bs->code, &f, &bs->batch_tids[i]);
+		PutEntry(bs, &bs->writers[l], bs->code, &f, &bs->batch_tids[i],
+				 bs->batch_keys + (Size) i * bs->keys.key_bytes);
 	}
 	bs->indexed += bs->batch_count;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indexed);
@@ -448,8 +459,12 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 
 	(void) index;
 	(void) tupleIsAlive;		/* recently dead rows are indexed too, as required */
-	if (RowVector(bs, values[0], isnull[0], bs->prep))
+	if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep))
 	{
+		uint8	   *key = bs->batch_keys + (Size) bs->batch_count * bs->keys.key_bytes;
+
+		if (bs->keys.nkeys > 0 && RabitqKeyImage(&bs->keys, values, isnull, key))
+			RabitqPostingBuildAdd(bs->postings, RabitqKeyHash(&bs->keys, key), tid);
 		rq_rotate(&bs->rotation, bs->prep, bs->batch + (Size) bs->batch_count * bs->dp);
 		bs->batch_tids[bs->batch_count++] = *tid;
 		if (bs->batch_count == BatchRows(bs->dp))
@@ -549,7 +564,7 @@ WriteMeta(Relation index, ForkNumber fork, const RabitqMetaPageData *meta)
 
 /* The metapage fields of a fresh build. */
 static RabitqMetaPageData
-NewMeta(int dim, int dp, rq_metric metric, int lists)
+NewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric, int lists)
 {
 	RabitqMetaPageData meta;
 
@@ -565,6 +580,10 @@ NewMeta(int dim, int dp, rq_metric metric, int lists)
 	meta.lists = lists;
 	meta.directory_start = InvalidBlockNumber;
 	meta.centroid_start = InvalidBlockNumber;
+	meta.vector_attno = (uint16) keys->vector_attno;
+	meta.key_columns = (uint16) keys->nkeys;
+	meta.key_bytes = (uint32) keys->key_bytes;
+	meta.posting_start = InvalidBlockNumber;
 	return meta;
 }
 
@@ -594,10 +613,11 @@ InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexIn
 	bs->heap = heap;
 	bs->index = index;
 	bs->indexInfo = indexInfo;
-	bs->metric = RabitqIndexMetric(index);
-	bs->dim = RabitqIndexDimensions(index);
+	RabitqKeyLayoutInit(index, &bs->keys);
+	bs->metric = RabitqIndexMetric(index, bs->keys.vector_attno);
+	bs->dim = RabitqIndexDimensions(index, bs->keys.vector_attno);
 	bs->dp = rq_padded_dim(bs->dim);
-	RabitqComputeGeometry(&bs->geom, bs->dp, 0);
+	RabitqComputeGeometry(&bs->geom, bs->dp, bs->keys.key_bytes);
 	bs->signs = palloc(sizeof(float) * rq_rotation_fht_floats(bs->dp));
 	rq_rotation_fht_generate(bs->dp, RABITQ_ROTATION_SEED, bs->signs);
 	rq_rotation_init(&bs->rotation, RQ_ROTATION_FHT_KAC, bs->dim, bs->signs);
@@ -619,6 +639,7 @@ InitLoading(BuildState *bs)
 	}
 	bs->batch = palloc(mul_size(BatchRows(bs->dp), sizeof(float) * bs->dp));
 	bs->batch_tids = palloc(sizeof(ItemPointerData) * BatchRows(bs->dp));
+	bs->batch_keys = palloc0(Max((Size) BatchRows(bs->dp) * bs->keys.key_bytes, 1));
 	bs->batch_norm2 = palloc(sizeof(float) * BatchRows(bs->dp));
 	bs->batch_list = palloc(sizeof(int32) * BatchRows(bs->dp));
 	bs->batch_block = palloc(mul_size(BatchRows(bs->dp), sizeof(float) * bs->lists));
@@ -676,6 +697,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	table_relation_estimate_size(heap, NULL, &pages, &tuples, &estimated);
 	tuples = Max(tuples, 0.0);
 	requested = (opts && opts->lists > 0) ? opts->lists : DefaultLists(tuples);
+	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(2.0 * tuples + 1000.0) : 0;
 	/* room for twice the estimate: estimates of fresh tables are rough */
 	SampleWithCapacity(&bs, &sample, PlanSample(&bs, requested, 2.0 * tuples + 1000.0, true));
 	if (sample.seen > sample.capacity)
@@ -697,6 +719,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	/* phase 2: k-means; never more lists than sampled rows (one list for none) */
 	bs.lists = Max(1, Min(requested, sample.count));
+	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(sample.seen) : 0;
 	PlanSample(&bs, bs.lists, sample.count, false);
 	ReportLists(bs.lists, !(opts && opts->lists > 0), sample.seen, requested);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_KMEANS);
@@ -705,17 +728,24 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	/* phase 3: metapage, centroids, then every row into its list */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_LOAD);
-	meta = NewMeta(bs.dim, bs.dp, bs.metric, bs.lists);
+	meta = NewMeta(&bs.keys, bs.dim, bs.dp, bs.metric, bs.lists);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, MAIN_FORKNUM));	/* block 0 */
 	meta.centroid_start = WriteCentroids(index, MAIN_FORKNUM, bs.centroids_rot,
 										 (Size) bs.lists * bs.dp);
 	InitLoading(&bs);
+	if (bs.keys.nkeys > 0)
+	{
+		bs.postings = RabitqPostingBuildStart(index, bs.buckets);
+		meta.posting_buckets = bs.buckets;
+	}
 	bs.buildctx = buildctx;
 	bs.tmpctx = AllocSetContextCreate(buildctx, "rabitq build row", ALLOCSET_DEFAULT_SIZES);
 	result->heap_tuples = table_index_build_scan(heap, index, indexInfo, true, true,
 												 BuildCallback, &bs, NULL);
 	FlushBatch(&bs);
 	entries = FinishLists(&bs);
+	if (bs.postings != NULL)
+		meta.posting_start = RabitqPostingBuildFinish(bs.postings);
 	meta.directory_start = WriteDirectory(index, MAIN_FORKNUM, entries, bs.lists);
 	meta.build_rows = (int64) bs.indexed;
 	meta.build_residual2 = bs.indexed > 0 ? bs.residual2 / bs.indexed : 0.0;
@@ -737,15 +767,26 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 void
 rabitqbuildempty(Relation index)
 {
-	int			dim = RabitqIndexDimensions(index);
-	int			dp = rq_padded_dim(dim);
-	RabitqMetaPageData meta = NewMeta(dim, dp, RabitqIndexMetric(index), 1);
+	RabitqKeyLayout keys;
+	int			dim;
+	int			dp;
+	RabitqMetaPageData meta;
 	RabitqListEntry entry = {InvalidBlockNumber, InvalidBlockNumber, 0.0f};
-	float	   *zero = palloc0(sizeof(float) * dp);
+	float	   *zero;
 
+	RabitqKeyLayoutInit(index, &keys);
+	dim = RabitqIndexDimensions(index, keys.vector_attno);
+	dp = rq_padded_dim(dim);
+	meta = NewMeta(&keys, dim, dp, RabitqIndexMetric(index, keys.vector_attno), 1);
+	zero = palloc0(sizeof(float) * dp);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, INIT_FORKNUM));
 	meta.centroid_start = WriteCentroids(index, INIT_FORKNUM, zero, dp);
 	meta.directory_start = WriteDirectory(index, INIT_FORKNUM, &entry, 1);
+	if (keys.nkeys > 0)
+	{
+		meta.posting_buckets = RabitqPostingBuckets(0);
+		meta.posting_start = RabitqPostingWriteEmpty(index, INIT_FORKNUM, meta.posting_buckets);
+	}
 	WriteMeta(index, INIT_FORKNUM, &meta);
 	log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);
 	pfree(zero);

@@ -69,10 +69,14 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	get_tablespace_page_costs(path->indexinfo->reltablespace, NULL, &seq_page_cost_ts);
 	pages = Min(ceil(path->indexinfo->pages * ratio), Max((double) path->indexinfo->rel->pages, 1.0));
 	cost = pages * seq_page_cost_ts;
-	/* estimating each probed entry, and ranking every list by its centroid */
+	/*
+	 * Each probed entry is read and its keys compared; only those meeting the
+	 * key conditions (the tenant of a policy) are estimated.  Then ranking
+	 * every list by its centroid.
+	 */
 	cost += costs.numIndexTuples *
-		(cpu_index_tuple_cost + cpu_operator_cost * (list_length(path->indexclauses) +
-													 list_length(path->indexorderbys)));
+		(cpu_index_tuple_cost * (1 + list_length(path->indexclauses)) +
+		 cpu_operator_cost * costs.indexSelectivity * list_length(path->indexorderbys));
 	cost += meta.lists * cpu_operator_cost;
 
 	/* all of it before the first row (as in pgvector): LIMIT k pays it whole */

@@ -8,8 +8,10 @@
 
 #include "access/amapi.h"
 #include "access/reloptions.h"
+#include "catalog/pg_amop.h"
 #include "catalog/pg_amproc.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "utils/catcache.h"
@@ -22,6 +24,7 @@ int			rabitq_probes = 0;
 double		rabitq_epsilon = 1.9;
 int			rabitq_iterative_scan = RABITQ_ITERATIVE_ON;
 int			rabitq_max_probes = 0;
+int			rabitq_exact_limit = 2000;
 
 static relopt_kind rabitq_relopt_kind;
 
@@ -31,7 +34,7 @@ static const struct config_enum_entry iterative_scan_options[] = {
 	{NULL, 0, false}
 };
 
-/* Registers rabitq.probes, rabitq.epsilon, rabitq.iterative_scan, rabitq.max_probes. */
+/* Registers the rabitq.* settings. */
 void
 RabitqInitGucs(void)
 {
@@ -56,6 +59,13 @@ RabitqInitGucs(void)
 							"Lists an iterative rabitq scan probes at most.",
 							"0 means every list.",
 							&rabitq_max_probes, 0, 0, RABITQ_MAX_PROBES, PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("rabitq.exact_limit",
+							"Rows of one key a rabitq scan ranks exactly instead of probing lists.",
+							"When the scan's conditions fix every key column and the index holds at "
+							"most this many rows with those keys, the scan computes all their exact "
+							"distances (complete and exactly ordered); 0 turns this off.",
+							&rabitq_exact_limit, 2000, 0, 1000000, PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("rabitq");
 }
@@ -103,33 +113,56 @@ rabitqbuildphasename(int64 phasenum)
 	}
 }
 
-/* Every opclass must name its metric through support function 1. */
+/* Whether opfamily has support function procnum, or an operator of strategy for lefttype. */
+static bool
+FamilyHas(Oid opfamily, int cacheid, int16 number, Oid lefttype)
+{
+	CatCList   *members = SearchSysCacheList1(cacheid, ObjectIdGetDatum(opfamily));
+	bool		found = false;
+
+	for (int i = 0; i < members->n_members && !found; i++)
+	{
+		HeapTuple	tup = &members->members[i]->tuple;
+
+		if (cacheid == AMPROCNUM)
+			found = ((Form_pg_amproc) GETSTRUCT(tup))->amprocnum == number;
+		else
+			found = ((Form_pg_amop) GETSTRUCT(tup))->amopstrategy == number &&
+				((Form_pg_amop) GETSTRUCT(tup))->amoplefttype == lefttype;
+	}
+	ReleaseCatCacheList(members);
+	return found;
+}
+
+/*
+ * A vector opclass names its metric through support function 1; a key
+ * opclass is for uuid, an integer type or text and has `=` as strategy 2.
+ */
 bool
 rabitqvalidate(Oid opclassoid)
 {
 	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
 	Form_pg_opclass form;
-	CatCList   *procs;
-	bool		found = false;
+	bool		valid;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
 	form = (Form_pg_opclass) GETSTRUCT(tup);
-	procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(form->opcfamily));
-	for (int i = 0; i < procs->n_members; i++)
-	{
-		Form_pg_amproc proc = (Form_pg_amproc) GETSTRUCT(&procs->members[i]->tuple);
-
-		found |= (proc->amprocnum == RABITQ_METRIC_PROC);
-	}
-	ReleaseCatCacheList(procs);
-	ReleaseSysCache(tup);
-	if (!found)
+	if (FamilyHas(form->opcfamily, AMPROCNUM, RABITQ_METRIC_PROC, InvalidOid))
+		valid = true;
+	else
+		valid = (form->opcintype == UUIDOID || form->opcintype == INT2OID ||
+				 form->opcintype == INT4OID || form->opcintype == INT8OID ||
+				 form->opcintype == TEXTOID) &&
+			FamilyHas(form->opcfamily, AMOPSTRATEGY, RABITQ_KEY_EQUAL_STRATEGY, form->opcintype);
+	if (!valid)
 		ereport(INFO,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("rabitq operator class %u lacks support function %d (the metric)",
-						opclassoid, RABITQ_METRIC_PROC)));
-	return found;
+				 errmsg("rabitq operator class \"%s\" is neither a vector class with support function %d "
+						"nor an equality class for uuid, integer or text",
+						NameStr(form->opcname), RABITQ_METRIC_PROC)));
+	ReleaseSysCache(tup);
+	return valid;
 }
 
 PG_FUNCTION_INFO_V1(rabitq_handler);
@@ -145,9 +178,9 @@ rabitq_handler(PG_FUNCTION_ARGS)
 	am->amcanorderbyop = true;
 	am->amcanbackward = false;
 	am->amcanunique = false;
-	am->amcanmulticol = false;
-	am->amoptionalkey = true;
-	am->amsearcharray = false;
+	am->amcanmulticol = true;	/* key columns (DESIGN.md 7) */
+	am->amoptionalkey = true;	/* scans without key conditions see every row */
+	am->amsearcharray = true;	/* owner = ANY(...) as an index condition */
 	am->amsearchnulls = false;
 	am->amstorage = false;
 	am->amclusterable = false;

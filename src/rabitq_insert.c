@@ -4,6 +4,9 @@
  *	  and centroids, then write it into a free lane of its list, extending the
  *	  list only when no page of it has one.
  *
+ * With key columns the lane also stores the key image, and the row is
+ * posted under its key's hash (rabitq_postings.c) unless a key is NULL.
+ *
  * Finding a lane: start at the list's insert hint (directory) and walk the
  * chain.  VACUUM points the hint back at the first page where it freed
  * lanes, so deleted space is refilled before the list grows.  A list's last
@@ -22,6 +25,15 @@
 
 #include "core/rq_distance.h"
 #include "rabitq.h"
+
+/* What one lane holds. */
+typedef struct LaneEntry
+{
+	const uint64_t *code;
+	rq_factors	f;
+	ItemPointerData tid;
+	const uint8 *key;			/* key image (key_bytes), or NULL without key columns */
+} LaneEntry;
 
 /* Where a new entry goes: tail item `off` on block `blkno`, lane `lane`. */
 typedef struct LaneSlot
@@ -67,19 +79,20 @@ WriteLaneCodes(char *item, int lane, const uint64_t *code)
 		codes[(Size) (w - head->word_begin) * RQ_BLOCK_LANES + lane] = code[w];
 }
 
-/* Fills lane of a tail item: its codes, factors, TID, and marks it used. */
+/* Fills lane of a tail item: its codes, factors, TID, key, and marks it used. */
 static void
-WriteLaneTail(const RabitqGeometry *g, char *item, int lane, const uint64_t *code,
-			  const rq_factors *f, ItemPointer tid)
+WriteLaneTail(const RabitqGeometry *g, char *item, int lane, const LaneEntry *e)
 {
 	float	   *fac = RabitqTailFactors(g, item);
 
-	WriteLaneCodes(item, lane, code);
-	fac[lane] = f->add;
-	fac[RQ_BLOCK_LANES + lane] = f->a;
-	fac[2 * RQ_BLOCK_LANES + lane] = f->bc;
-	fac[3 * RQ_BLOCK_LANES + lane] = f->err;
-	RabitqTailTids(g, item)[lane] = *tid;
+	WriteLaneCodes(item, lane, e->code);
+	fac[lane] = e->f.add;
+	fac[RQ_BLOCK_LANES + lane] = e->f.a;
+	fac[2 * RQ_BLOCK_LANES + lane] = e->f.bc;
+	fac[3 * RQ_BLOCK_LANES + lane] = e->f.err;
+	RabitqTailTids(g, item)[lane] = e->tid;
+	if (g->key_bytes > 0)
+		memcpy(RabitqTailKey(g, item, lane), e->key, g->key_bytes);
 	RabitqTailUsed(g, item)[lane] = 1;
 }
 
@@ -88,8 +101,7 @@ WriteLaneTail(const RabitqGeometry *g, char *item, int lane, const uint64_t *cod
  * buf; false if the page has none.
  */
 static bool
-FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const uint64_t *code,
-		   const rq_factors *f, ItemPointer tid)
+FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const LaneEntry *e)
 {
 	GenericXLogState *state;
 	Page		page;
@@ -100,7 +112,7 @@ FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const uint64_t *
 		return false;
 	state = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
-	WriteLaneTail(g, PageGetItem(page, PageGetItemId(page, off)), lane, code, f, tid);
+	WriteLaneTail(g, PageGetItem(page, PageGetItemId(page, off)), lane, e);
 	GenericXLogFinish(state);
 	return true;
 }
@@ -111,8 +123,7 @@ FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const uint64_t *
  * tail) and checks the lane is still free.  False if it was taken meanwhile.
  */
 static bool
-FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot,
-			  const uint64_t *code, const rq_factors *f, ItemPointer tid)
+FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot, const LaneEntry *e)
 {
 	Buffer		tailbuf = ReadBuffer(index, slot->blkno);
 	ItemPointerData segs[RABITQ_MAX_SEGMENTS - 1];
@@ -147,9 +158,9 @@ FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot,
 			char	   *item = PageGetItem(page, PageGetItemId(page, off));
 
 			if (s < g->nseg - 1)
-				WriteLaneCodes(item, slot->lane, code);
+				WriteLaneCodes(item, slot->lane, e->code);
 			else
-				WriteLaneTail(g, item, slot->lane, code, f, tid);
+				WriteLaneTail(g, item, slot->lane, e);
 		}
 		GenericXLogFinish(state);
 	}
@@ -160,8 +171,7 @@ FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot,
 
 /* A new block record item image for segment s, lane 0 holding the entry if tail. */
 static char *
-NewBlockItem(const RabitqGeometry *g, int s, const uint64_t *code, const rq_factors *f,
-			 ItemPointer tid, const ItemPointerData *segs)
+NewBlockItem(const RabitqGeometry *g, int s, const LaneEntry *e, const ItemPointerData *segs)
 {
 	bool		tail = (s == g->nseg - 1);
 	char	   *item = palloc0(tail ? g->tail_size : g->seg_size);
@@ -174,10 +184,10 @@ NewBlockItem(const RabitqGeometry *g, int s, const uint64_t *code, const rq_fact
 	if (tail)
 	{
 		memcpy(RabitqTailSegs(g, item), segs, sizeof(ItemPointerData) * (g->nseg - 1));
-		WriteLaneTail(g, item, 0, code, f, tid);
+		WriteLaneTail(g, item, 0, e);
 	}
 	else
-		WriteLaneCodes(item, 0, code);
+		WriteLaneCodes(item, 0, e->code);
 	return item;
 }
 
@@ -187,8 +197,7 @@ NewBlockItem(const RabitqGeometry *g, int s, const uint64_t *code, const rq_fact
  * chained after it.  Returns the page where the record's tail went.
  */
 static BlockNumber
-AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const uint64_t *code,
-			const rq_factors *f, ItemPointer tid)
+AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const LaneEntry *e)
 {
 	GenericXLogState *state = GenericXLogStart(index);
 	Page		lastpage = GenericXLogRegisterBuffer(state, last, 0);
@@ -200,7 +209,7 @@ AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const uint64_t
 
 	if (g->nseg == 1 && PageGetFreeSpace(lastpage) >= g->tail_size)
 	{
-		char	   *item = NewBlockItem(g, 0, code, f, tid, segs);
+		char	   *item = NewBlockItem(g, 0, e, segs);
 
 		if (PageAddItem(lastpage, (Item) item, g->tail_size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			elog(ERROR, "rabitq could not add a block record");
@@ -223,7 +232,7 @@ AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const uint64_t
 	}
 	for (int s = 0; s < g->nseg; s++)
 	{
-		char	   *item = NewBlockItem(g, s, code, f, tid, segs);
+		char	   *item = NewBlockItem(g, s, e, segs);
 		Size		size = (s == g->nseg - 1) ? g->tail_size : g->seg_size;
 
 		if (PageAddItem(newpage[s], (Item) item, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
@@ -269,8 +278,7 @@ CreateFirstPage(Relation index, const RabitqCache *cache, int list)
 
 /* One-item records: walk from the hint, fill the first free lane or extend. */
 static void
-AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start,
-		  const uint64_t *code, const rq_factors *f, ItemPointer tid)
+AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start, const LaneEntry *e)
 {
 	BlockNumber blkno = start;
 
@@ -280,7 +288,7 @@ AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start,
 		BlockNumber next;
 
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (FillOnPage(index, &cache->geom, buf, code, f, tid))
+		if (FillOnPage(index, &cache->geom, buf, e))
 		{
 			UnlockReleaseBuffer(buf);
 			if (blkno != start)
@@ -290,7 +298,7 @@ AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start,
 		next = RabitqPageGetOpaque(BufferGetPage(buf))->next;
 		if (!BlockNumberIsValid(next))
 		{
-			BlockNumber tail = AppendBlock(index, &cache->geom, buf, code, f, tid);
+			BlockNumber tail = AppendBlock(index, &cache->geom, buf, e);
 
 			UnlockReleaseBuffer(buf);
 			if (tail != start)
@@ -307,8 +315,7 @@ AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start,
  * record's pages in chain order; at the last page extend under its lock.
  */
 static void
-AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber start,
-			 const uint64_t *code, const rq_factors *f, ItemPointer tid)
+AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber start, const LaneEntry *e)
 {
 	BlockNumber blkno = start;
 
@@ -324,7 +331,7 @@ AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber sta
 		next = RabitqPageGetOpaque(BufferGetPage(buf))->next;
 		UnlockReleaseBuffer(buf);
 		slot.blkno = blkno;
-		if (found && FillSegmented(index, &cache->geom, &slot, code, f, tid))
+		if (found && FillSegmented(index, &cache->geom, &slot, e))
 		{
 			if (blkno != start)
 				RabitqSetInsertHint(index, cache, list, blkno);
@@ -342,7 +349,7 @@ AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber sta
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		if (!BlockNumberIsValid(RabitqPageGetOpaque(BufferGetPage(buf))->next))
 		{
-			BlockNumber tail = AppendBlock(index, &cache->geom, buf, code, f, tid);
+			BlockNumber tail = AppendBlock(index, &cache->geom, buf, e);
 
 			UnlockReleaseBuffer(buf);
 			RabitqSetInsertHint(index, cache, list, tail);
@@ -356,9 +363,8 @@ AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber sta
  * Stores one quantized entry in list; residual_norm (|o - c|) raises the
  * list's recorded maximum when larger.
  */
-void
-RabitqAddEntry(Relation index, const RabitqCache *cache, int list, const uint64_t *code,
-			   const rq_factors *factors, ItemPointer tid, float residual_norm)
+static void
+AddEntry(Relation index, const RabitqCache *cache, int list, const LaneEntry *e, float residual_norm)
 {
 	RabitqListEntry entry = RabitqReadListEntry(index, cache, list);
 
@@ -368,9 +374,9 @@ RabitqAddEntry(Relation index, const RabitqCache *cache, int list, const uint64_
 	if (!BlockNumberIsValid(entry.first_page))
 		entry = CreateFirstPage(index, cache, list);
 	if (cache->geom.nseg == 1)
-		AddSingle(index, cache, list, entry.insert_page, code, factors, tid);
+		AddSingle(index, cache, list, entry.insert_page, e);
 	else
-		AddSegmented(index, cache, list, entry.insert_page, code, factors, tid);
+		AddSegmented(index, cache, list, entry.insert_page, e);
 }
 
 bool
@@ -384,32 +390,50 @@ rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, 
 			   *rotated,
 			   *residual;
 	uint64_t   *code;
-	rq_factors	f;
+	uint8	   *key = NULL;
+	bool		posted = false;
+	LaneEntry	e;
 	int			list;
+	int			vattno;
 
 	(void) heap;
 	(void) checkUnique;
 	(void) indexUnchanged;
 	(void) indexInfo;
-	/* rows with a NULL vector are not indexed (as in pgvector) */
-	if (isnull[0])
-		return false;
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq insert", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ctx);
 	cache = RabitqGetCache(index);
+	vattno = cache->keys.vector_attno;
+	/* rows with a NULL vector are not indexed (as in pgvector) */
+	if (isnull[vattno])
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(ctx);
+		return false;
+	}
 	prep = palloc(sizeof(float) * cache->dim);
 	rotated = palloc(sizeof(float) * cache->dp);
 	residual = palloc(sizeof(float) * cache->dp);
 	code = palloc(sizeof(uint64_t) * cache->geom.words);
 
-	RabitqPrepareVector(cache, values[0], prep, rotated);
+	/* every check that can fail on the value comes before any page changes */
+	RabitqPrepareVector(cache, values[vattno], prep, rotated);
+	if (cache->keys.nkeys > 0)
+	{
+		key = palloc(cache->keys.key_bytes);
+		posted = RabitqKeyImage(&cache->keys, values, isnull, key);
+	}
 	list = RabitqNearestList(cache, rotated);
 	for (int i = 0; i < cache->dp; i++)
 		residual[i] = rotated[i] - cache->centroids[(Size) list * cache->dp + i];
 	rq_quantize(residual, cache->centroids + (Size) list * cache->dp, cache->dp, cache->metric,
-				code, &f);
-	RabitqAddEntry(index, cache, list, code, &f, heap_tid,
-				   sqrtf(rq_dist.dot(residual, residual, cache->dp)));
+				code, &e.f);
+	e.code = code;
+	e.tid = *heap_tid;
+	e.key = key;
+	AddEntry(index, cache, list, &e, sqrtf(rq_dist.dot(residual, residual, cache->dp)));
+	if (posted)
+		RabitqPostingInsert(index, cache, RabitqKeyHash(&cache->keys, key), heap_tid);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

@@ -153,20 +153,20 @@ RabitqReadMeta(Relation index)
 	return meta;
 }
 
-/* The metric of the index's opclass (support function 1). */
+/* The metric of the vector column's opclass (support function 1). */
 rq_metric
-RabitqIndexMetric(Relation index)
+RabitqIndexMetric(Relation index, int vector_attno)
 {
-	FmgrInfo   *proc = index_getprocinfo(index, 1, RABITQ_METRIC_PROC);
+	FmgrInfo   *proc = index_getprocinfo(index, vector_attno + 1, RABITQ_METRIC_PROC);
 
 	return (rq_metric) DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
 }
 
 /* Dimensions of the indexed vector column (its typmod); ERROR without one. */
 int
-RabitqIndexDimensions(Relation index)
+RabitqIndexDimensions(Relation index, int vector_attno)
 {
-	int			dim = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+	int			dim = TupleDescAttr(RelationGetDescr(index), vector_attno)->atttypmod;
 
 	if (dim < 1)
 		ereport(ERROR,
@@ -241,6 +241,14 @@ RabitqBuildCache(Relation index, const RabitqMetaPageData *meta)
 	MemoryContext old = MemoryContextSwitchTo(index->rd_indexcxt);
 	RabitqCache *cache = palloc0(sizeof(RabitqCache));
 
+	RabitqKeyLayoutInit(index, &cache->keys);
+	if (cache->keys.vector_attno != meta->vector_attno || cache->keys.key_bytes != (int) meta->key_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("rabitq index \"%s\" does not match its columns", RelationGetRelationName(index)),
+				 errhint("REINDEX the index.")));
+	cache->posting_start = meta->posting_start;
+	cache->posting_buckets = meta->posting_buckets;
 	cache->build_id = meta->build_id;
 	cache->dim = meta->dimensions;
 	cache->dp = meta->padded_dim;

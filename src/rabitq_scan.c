@@ -54,6 +54,9 @@ typedef struct RabitqScanOpaqueData
 	bool		started;
 	bool		unordered;		/* NULL (or zero cosine) query */
 	bool		null_query;
+	bool		exact;			/* ranking a key's rows from its postings */
+	int			posted;			/* rows found in the postings */
+	RabitqKeyFilter filter;		/* the key conditions */
 	float	   *query;			/* rotated query, Dp */
 	double		query_norm;		/* |q| of the raw query (cosine) */
 	Vector	   *raw_query;		/* for exact distances */
@@ -148,7 +151,26 @@ PrefetchItem(Page page, OffsetNumber o, OffsetNumber maxoff, Size size)
 		__builtin_prefetch(item + off);
 }
 
-/* Estimates one locked list page and pushes its live entries. */
+/* The lanes of a tail item that hold a row meeting the key conditions. */
+static inline uint8
+LiveLanes(RabitqScanOpaque so, const char *item)
+{
+	const RabitqGeometry *g = &so->cache->geom;
+	const uint8 *used = RabitqTailUsed(g, item);
+	uint8		mask = 0;
+
+	for (int l = 0; l < RQ_BLOCK_LANES; l++)
+		if (used[l] && (so->filter.ncons == 0 ||
+						RabitqKeyMatches(&so->cache->keys, &so->filter, RabitqTailKey(g, item, l))))
+			mask |= (uint8) (1 << l);
+	return mask;
+}
+
+/*
+ * Estimates one locked list page and pushes its live entries.  With key
+ * conditions, a one-item record none of whose rows match costs a compare
+ * per lane, not an estimate.
+ */
 static void
 EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
 			 int64_t ip[RQ_BLOCK_LANES])
@@ -164,21 +186,23 @@ EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
 	{
 		char	   *item = PageGetItem(page, PageGetItemId(page, o));
 		RabitqBlockHead *head = (RabitqBlockHead *) item;
-		uint8	   *used;
 		ItemPointerData *tids;
+		uint8		live = 0;
 
 		PrefetchItem(page, o + RABITQ_PREFETCH_ITEMS, maxoff, g->tail_size);
-
+		if (head->nseg == 1 && (live = LiveLanes(so, item)) == 0)
+			continue;
 		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->planes,
 						   g->words, ip);
 		if (!(head->flags & RABITQ_BLOCK_TAIL))
 			continue;			/* a segment: its tail follows */
 		rq_codes.block_finish(ip, RabitqTailFactors(g, item), params, est, lb);
 		memset(ip, 0, sizeof(int64_t) * RQ_BLOCK_LANES);
-		used = RabitqTailUsed(g, item);
+		if (head->nseg > 1)
+			live = LiveLanes(so, item);
 		tids = RabitqTailTids(g, item);
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			if (used[l] && rq_rerank_push(&so->rerank, TidToId(&tids[l]), lb[l]) != RQ_OK)
+			if ((live & (1 << l)) && rq_rerank_push(&so->rerank, TidToId(&tids[l]), lb[l]) != RQ_OK)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 }
@@ -250,15 +274,18 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 	Datum		values[INDEX_MAX_KEYS];
 	bool		isnull[INDEX_MAX_KEYS];
 	int			found = 0;
+	int			vattno = so->cache->keys.vector_attno;
 
 	IdToTid(id, &tid);
 	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot, &call_again, &all_dead))
 	{
 		GetPerTupleExprContext(so->estate)->ecxt_scantuple = so->slot;
 		FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnull);
-		if (!isnull[0])
+		/* a posting names a key hash: the row itself must have the keys */
+		if (!isnull[vattno] &&
+			(!so->exact || RabitqKeyRowMatches(&so->cache->keys, &so->filter, values, isnull)))
 		{
-			Vector	   *v = DatumGetVector(values[0]);
+			Vector	   *v = DatumGetVector(values[vattno]);
 			float		parts[3];
 
 			if (v->dim == so->raw_query->dim)
@@ -287,6 +314,60 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 	return found;
 }
 
+static int
+CompareTids(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
+/*
+ * When the key conditions fix every key column and the postings hold at
+ * most rabitq.exact_limit rows with those keys, ranks exactly those rows:
+ * each waits with a lower bound of -infinity, so the re-rank computes every
+ * exact distance before the first row goes out, and the stream is complete
+ * and exactly ordered.  False (nothing done) otherwise.
+ */
+static bool
+StartExactScan(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqCache *c = so->cache;
+	int			limit = rabitq_exact_limit;
+	uint8	   *images;
+	ItemPointerData *tids;
+	int			nimages,
+				total = 0,
+				unique = 0;
+
+	if (limit <= 0 || so->filter.ncons == 0)
+		return false;
+	images = palloc(mul_size(RABITQ_MAX_EXACT_KEYS, c->keys.key_bytes));
+	nimages = RabitqKeyFilterImages(&c->keys, &so->filter, RABITQ_MAX_EXACT_KEYS, images);
+	if (nimages < 0)
+		return false;
+	tids = palloc(sizeof(ItemPointerData) * ((Size) limit + 1));
+	for (int i = 0; i < nimages && total <= limit; i++)
+		total += RabitqPostingLookup(scan->indexRelation, c,
+									 RabitqKeyHash(&c->keys, images + (Size) i * c->keys.key_bytes),
+									 limit - total, tids + total);
+	if (total > limit)
+		return false;
+	/* two keys of a set may share a hash: rank each row once */
+	qsort(tids, total, sizeof(ItemPointerData), CompareTids);
+	for (int i = 0; i < total; i++)
+	{
+		if (i > 0 && ItemPointerEquals(&tids[i], &tids[i - 1]))
+			continue;
+		unique++;
+		if (rq_rerank_push(&so->rerank, TidToId(&tids[i]), -INFINITY) != RQ_OK)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	so->exact = true;
+	so->posted = unique;
+	so->probes = so->max_probes = 0;
+	return true;
+}
+
 /* First call: the query, its lists, and the first batch. */
 static void
 StartScan(IndexScanDesc scan)
@@ -309,6 +390,7 @@ StartScan(IndexScanDesc scan)
 	so->page_tids = palloc(sizeof(ItemPointerData) * RQ_BLOCK_LANES *
 						   (BLCKSZ / (sizeof(RabitqBlockHead) + sizeof(ItemIdData))));
 
+	RabitqKeyFilterInit(&c->keys, scan->keyData, scan->numberOfKeys, &so->filter);
 	so->null_query = scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL);
 	so->unordered = so->null_query;
 	if (!so->unordered)
@@ -325,6 +407,11 @@ StartScan(IndexScanDesc scan)
 		else
 		{
 			rq_rotate(&c->rotation, prep, so->query);
+			if (so->filter.empty || StartExactScan(scan))
+			{
+				MemoryContextSwitchTo(old);
+				return;			/* nothing can match, or the key's rows are ranked exactly */
+			}
 			so->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
 			so->probes = RabitqProbes(scan->indexRelation, c->lists, c->metric);
 			so->max_probes = (rabitq_iterative_scan == RABITQ_ITERATIVE_OFF) ? so->probes
@@ -357,11 +444,14 @@ ReadPageTids(IndexScanDesc scan, BlockNumber blkno)
 	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
 	{
 		char	   *item = PageGetItem(page, PageGetItemId(page, o));
+		uint8		live;
 
 		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
 			continue;
+		live = LiveLanes(so, item);
+
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			if (RabitqTailUsed(g, item)[l])
+			if (live & (1 << l))
 				so->page_tids[so->page_count++] = RabitqTailTids(g, item)[l];
 	}
 	next = RabitqPageGetOpaque(page)->next;
@@ -379,7 +469,7 @@ NextUnordered(IndexScanDesc scan, ItemPointer tid)
 	{
 		if (!BlockNumberIsValid(so->cur_page))
 		{
-			if (so->cur_list >= so->cache->lists)
+			if (so->cur_list >= so->cache->lists || so->filter.empty)
 				return false;
 			so->cur_page = RabitqReadListEntry(scan->indexRelation, so->cache, so->cur_list++).first_page;
 			so->page_count = so->page_pos = 0;
@@ -424,9 +514,10 @@ ReportScanStats(RabitqScanOpaque so)
 {
 	if (!so->started || so->unordered)
 		return;
-	elog(DEBUG1, "rabitq scan: %d lists probed, %zu candidates pending, %zu bounds refined, "
-		 "%zu exact distances, %zu late rows, %zu refills",
-		 so->probed, rq_rerank_remaining(&so->rerank), so->rerank.refined,
+	elog(DEBUG1, "rabitq scan: %s, %d lists probed, %d rows from postings, %zu candidates pending, "
+		 "%zu bounds refined, %zu exact distances, %zu late rows, %zu refills",
+		 so->exact ? "exact" : "probing", so->probed, so->posted, rq_rerank_remaining(&so->rerank),
+		 so->rerank.refined,
 		 so->rerank.exact_computed - so->rerank.refined, so->rerank.late_rows,
 		 so->rerank.refills);
 }
@@ -447,6 +538,8 @@ rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int 
 	rq_rerank_forget(&so->rerank);
 	MemoryContextReset(so->scanctx);
 	so->started = false;
+	so->exact = false;
+	so->posted = 0;
 	so->probed = 0;
 }
 
@@ -467,7 +560,8 @@ rabitqgettuple(IndexScanDesc scan, ScanDirection dir)
 		}
 		StartScan(scan);
 	}
-	scan->xs_recheck = false;
+	/* key conditions are checked here exactly; the executor checks them again anyway */
+	scan->xs_recheck = scan->numberOfKeys > 0;
 	scan->xs_recheckorderby = false;
 	if (so->unordered)
 	{

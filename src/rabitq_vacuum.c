@@ -4,7 +4,8 @@
  *	  by page, and points each list's insert hint back at the first page where
  *	  it freed a lane, so inserts refill that space before the list grows.
  *	  Entries are never moved, so concurrent scans and inserts never see a
- *	  row twice or miss one.
+ *	  row twice or miss one.  With key columns, the postings of dead rows
+ *	  are removed too (rabitq_postings.c).
  */
 #include "postgres.h"
 
@@ -108,9 +109,10 @@ VacuumList(IndexVacuumInfo *info, const RabitqCache *cache, int list,
 		RabitqSetInsertHint(index, cache, list, first_freed);
 }
 
-IndexBulkDeleteResult *
-rabitqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-				 IndexBulkDeleteCallback callback, void *callback_state)
+/* Vacuums (or with NothingDead, counts) every list; the postings too when asked. */
+static IndexBulkDeleteResult *
+VacuumIndex(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			IndexBulkDeleteCallback callback, void *callback_state, bool postings)
 {
 	RabitqCache *cache = RabitqGetCache(info->index);
 
@@ -119,7 +121,17 @@ rabitqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	stats->num_index_tuples = 0;
 	for (int l = 0; l < cache->lists; l++)
 		VacuumList(info, cache, l, callback, callback_state, stats);
+	/* a dead row's posting goes in the same pass, before its heap TID can be reused */
+	if (postings && cache->keys.nkeys > 0)
+		RabitqPostingVacuum(info, cache, callback, callback_state);
 	return stats;
+}
+
+IndexBulkDeleteResult *
+rabitqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				 IndexBulkDeleteCallback callback, void *callback_state)
+{
+	return VacuumIndex(info, stats, callback, callback_state, true);
 }
 
 /* Counts every entry as dead-free (VACUUM without deletions). */
@@ -138,7 +150,7 @@ rabitqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		return stats;
 	/* no bulkdelete pass ran: count the entries for the statistics */
 	if (stats == NULL)
-		stats = rabitqbulkdelete(info, NULL, NothingDead, NULL);
+		stats = VacuumIndex(info, NULL, NothingDead, NULL, false);
 	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	stats->estimated_count = false;
 	return stats;
