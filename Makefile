@@ -17,7 +17,8 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = install vector_input vector_cast vector_functions vector_binary \
-	rabitq_options rabitq_scan rabitq_dims rabitq_vacuum
+	rabitq_options rabitq_scan rabitq_dims rabitq_vacuum \
+	rabitq_tenants
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # No -march: SIMD code is compiled per function (target attributes) and
