@@ -232,7 +232,20 @@ INSERT INTO docs VALUES (1000, 1, repeat('x', 63), '[1,1,1]');
 SELECT id FROM docs WHERE tag = repeat('x', 63) ORDER BY embedding <-> '[1,1,1]' LIMIT 5;
 RESET enable_seqscan;
 
--- 8. errors
+-- 8. hygiene: scan statistics (DEBUG1) depend on every row near the query,
+-- so a role subject to the policy gets none; nothing is SECURITY DEFINER or
+-- LEAKPROOF
+SET ROLE "cccccccc-0000-0000-0000-000000000000";
+SET client_min_messages = debug1;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> :'q1' LIMIT 3) s;
+RESET ROLE;
+RESET client_min_messages;
+SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecrabitq')
+  AND (p.prosecdef OR p.proleakproof);
+
+-- 9. errors
 CREATE COLLATION case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE ci (t text COLLATE case_insensitive, f float8, v vector(3), w vector(3));
 CREATE INDEX ON ci USING rabitq (v, t);

@@ -38,6 +38,7 @@
 #include "storage/bufmgr.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
+#include "utils/rls.h"
 #include "utils/rel.h"
 
 #include "core/rq_distance.h"
@@ -508,11 +509,20 @@ rabitqbeginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
-/* What the last scan did, for tuning (DEBUG1; counts only, no row data). */
+/*
+ * What the last scan did, for tuning (DEBUG1; counts only, no row data).
+ * The counts depend on every row near the query, so a user subject to row
+ * security on the table gets none: client_min_messages is theirs to set.
+ */
 static void
-ReportScanStats(RabitqScanOpaque so)
+ReportScanStats(IndexScanDesc scan)
 {
-	if (!so->started || so->unordered)
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+
+	if (!so->started || so->unordered || !message_level_is_interesting(DEBUG1))
+		return;
+	if (scan->heapRelation == NULL ||
+		check_enable_rls(RelationGetRelid(scan->heapRelation), InvalidOid, true) == RLS_ENABLED)
 		return;
 	elog(DEBUG1, "rabitq scan: %s, %d lists probed, %d rows from postings, %zu candidates pending, "
 		 "%zu bounds refined, %zu exact distances, %zu late rows, %zu refills",
@@ -533,7 +543,7 @@ rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int 
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
-	ReportScanStats(so);
+	ReportScanStats(scan);
 	/* the re-rank's arrays live in scanctx: forget them before resetting it */
 	rq_rerank_forget(&so->rerank);
 	MemoryContextReset(so->scanctx);
@@ -599,7 +609,7 @@ rabitqendscan(IndexScanDesc scan)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 
-	ReportScanStats(so);
+	ReportScanStats(scan);
 	if (so->fetch != NULL)
 	{
 		table_index_fetch_end(so->fetch);
