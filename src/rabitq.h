@@ -256,12 +256,51 @@ extern bool RabitqKeyImage(const RabitqKeyLayout *layout, const Datum *values, c
 extern uint64 RabitqKeyHash(const RabitqKeyLayout *layout, const uint8 *image);
 extern void RabitqKeyFilterInit(const RabitqKeyLayout *layout, ScanKey keys, int nkeys,
 								RabitqKeyFilter *filter);
-extern bool RabitqKeyMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter,
-							 const uint8 *image);
 extern bool RabitqKeyRowMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter,
 								const Datum *values, const bool *isnull);
 extern int	RabitqKeyFilterImages(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter,
 								  int max_images, uint8 *images);
+
+/* Whether two key slots are equal; slot sizes are multiples of 8 bytes. */
+static inline bool
+RabitqKeySlotEqual(const uint8 *a, const uint8 *b, int size)
+{
+	uint64		diff = 0;
+
+	for (int i = 0; i < size; i += 8)
+	{
+		uint64		x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		diff |= x ^ y;
+	}
+	return diff == 0;
+}
+
+/*
+ * Whether a lane's key image meets every condition (once per live lane of a
+ * probed list, so inline and without memcmp calls).
+ */
+static inline bool
+RabitqKeyMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter, const uint8 *image)
+{
+	for (int c = 0; c < filter->ncons; c++)
+	{
+		const RabitqKeyColumn *col = &layout->col[filter->cons[c].keyno];
+		const uint8 *slot = image + col->offset;
+		bool		found = false;
+
+		if (image[0] & (1 << filter->cons[c].keyno))
+			return false;
+		for (int v = 0; v < filter->cons[c].nvalues && !found; v++)
+			found = RabitqKeySlotEqual(slot, filter->cons[c].values + (Size) v * col->size, col->size);
+		if (!found)
+			return false;
+	}
+	return true;
+}
 
 /* rabitq_postings.c: the key hash table */
 typedef struct RabitqPostingWriter RabitqPostingWriter;

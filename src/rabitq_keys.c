@@ -58,6 +58,7 @@ KeyKind(Relation index, int attno)
 static int
 KeySize(RabitqKeyKind kind)
 {
+	StaticAssertStmt((1 + RABITQ_TEXT_KEY_MAX) % 8 == 0, "key slots are compared in 8-byte words");
 	return kind == RABITQ_KEY_UUID ? 16 : (kind == RABITQ_KEY_INT ? 8 : 1 + RABITQ_TEXT_KEY_MAX);
 }
 
@@ -310,26 +311,6 @@ RabitqKeyFilterInit(const RabitqKeyLayout *layout, ScanKey keys, int nkeys, Rabi
 		if (filter->cons[c].nvalues == 0)
 			filter->empty = true;
 	}
-}
-
-/* Whether a lane's key image meets every condition. */
-bool
-RabitqKeyMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter, const uint8 *image)
-{
-	for (int c = 0; c < filter->ncons; c++)
-	{
-		const RabitqKeyColumn *col = &layout->col[filter->cons[c].keyno];
-		const uint8 *slot = image + col->offset;
-		bool		found = false;
-
-		if (image[0] & (1 << filter->cons[c].keyno))
-			return false;
-		for (int v = 0; v < filter->cons[c].nvalues && !found; v++)
-			found = memcmp(slot, filter->cons[c].values + (Size) v * col->size, col->size) == 0;
-		if (!found)
-			return false;
-	}
-	return true;
 }
 
 /*

@@ -35,6 +35,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "port/pg_bitutils.h"
 #include "storage/bufmgr.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -46,6 +47,9 @@
 #include "core/rq_select.h"
 #include "rabitq.h"
 #include "vector.h"
+
+/* the first batch probes at most this many times the lists under key conditions */
+#define RABITQ_FILTER_WIDEN 4
 
 typedef struct RabitqScanOpaqueData
 {
@@ -66,6 +70,8 @@ typedef struct RabitqScanOpaqueData
 	rq_ranked	last_probed;	/* the last list probed (valid when probed > 0) */
 	int			probed;			/* lists probed so far */
 	int			probes;			/* lists per batch */
+	uint64		lanes_seen;		/* live entries in the lists probed */
+	uint64		lanes_matched;	/* ... of which match the key conditions */
 	int			max_probes;		/* lists at most */
 	float		epsilon;
 	uint64_t   *planes;
@@ -160,10 +166,20 @@ LiveLanes(RabitqScanOpaque so, const char *item)
 	const uint8 *used = RabitqTailUsed(g, item);
 	uint8		mask = 0;
 
+	if (so->filter.ncons == 0)
+	{
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+			mask |= (uint8) ((used[l] != 0) << l);
+		return mask;
+	}
 	for (int l = 0; l < RQ_BLOCK_LANES; l++)
-		if (used[l] && (so->filter.ncons == 0 ||
-						RabitqKeyMatches(&so->cache->keys, &so->filter, RabitqTailKey(g, item, l))))
-			mask |= (uint8) (1 << l);
+		if (used[l])
+		{
+			so->lanes_seen++;
+			if (RabitqKeyMatches(&so->cache->keys, &so->filter, RabitqTailKey(g, item, l)))
+				mask |= (uint8) (1 << l);
+		}
+	so->lanes_matched += pg_popcount32(mask);
 	return mask;
 }
 
@@ -239,13 +255,12 @@ ProbeList(IndexScanDesc scan, int l)
 	}
 }
 
-/* Probes the next batch of lists; false when no list is left to probe. */
+/* Probes the next n lists (at most max_probes in all); false when none is left. */
 static bool
-ProbeNextBatch(IndexScanDesc scan)
+ProbeMore(IndexScanDesc scan, int n)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	int			limit = Min(so->probed + so->probes, so->max_probes);
-
+	int			limit = Min(so->probed + n, so->max_probes);
 	int			count;
 
 	if (so->probed >= limit)
@@ -257,6 +272,37 @@ ProbeNextBatch(IndexScanDesc scan)
 	so->probed += count;
 	so->last_probed = so->batch[count - 1];
 	return true;
+}
+
+/* Probes the next batch of lists; false when no list is left to probe. */
+static bool
+ProbeNextBatch(IndexScanDesc scan)
+{
+	return ProbeMore(scan, ((RabitqScanOpaque) scan->opaque)->probes);
+}
+
+/*
+ * Widens the first batch for key conditions.  Conditions that keep a
+ * fraction f of the rows move the k-th matching row to about rank k / f of
+ * the whole table, in lists farther from the query: on sift1m a 5 % tenant
+ * needs twice the lists for an unfiltered scan's recall, a 40 % tenant 1.3
+ * times, close to f^(-1/4).  f is measured on the lists just probed; the
+ * extra lists join the first epoch, before any row is returned, so the order
+ * stays exact.  At most RABITQ_FILTER_WIDEN times the lists.
+ */
+static void
+WidenFirstBatch(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	double		f;
+	int			want;
+
+	if (so->filter.ncons == 0 || so->lanes_seen == 0 || so->lanes_matched >= so->lanes_seen)
+		return;
+	f = (double) Max(so->lanes_matched, 1) / (double) so->lanes_seen;
+	want = (int) Min(ceil(so->probes * pow(f, -0.25)), (double) so->probes * RABITQ_FILTER_WIDEN);
+	if (want > so->probed)
+		ProbeMore(scan, want - so->probed);
 }
 
 /*
@@ -419,9 +465,10 @@ StartScan(IndexScanDesc scan)
 				: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, so->probes) : c->lists);
 			so->max_probes = Min(so->max_probes, c->lists);
 			so->epsilon = (float) rabitq_epsilon;
-			so->batch = palloc(sizeof(rq_ranked) * so->probes);
+			so->batch = palloc(sizeof(rq_ranked) * so->probes * RABITQ_FILTER_WIDEN);
 			ScoreLists(so);
 			ProbeNextBatch(scan);
+			WidenFirstBatch(scan);
 		}
 	}
 	MemoryContextSwitchTo(old);
@@ -551,6 +598,7 @@ rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int 
 	so->exact = false;
 	so->posted = 0;
 	so->probed = 0;
+	so->lanes_seen = so->lanes_matched = 0;
 }
 
 bool
