@@ -133,10 +133,27 @@ SELECT count(*) FROM knn(:'q1', 10);
 RESET ROLE;
 DROP INDEX items_ov;
 
--- 3. (embedding, owner) works the same way
+-- 3. (embedding, owner) works the same way, and beside a vector-only index
+-- the key index is chosen: its cost counts distance work only for the rows
+-- the key keeps
 CREATE INDEX items_vo ON items USING rabitq (embedding vector_l2_ops, owner) WITH (lists = 20);
+CREATE INDEX items_v ON items USING rabitq (embedding) WITH (lists = 20);
+ANALYZE items;
 SET ROLE "cccccccc-0000-0000-0000-000000000000";
 EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> (SELECT q FROM probe) LIMIT 10;
+RESET ROLE;
+CREATE FUNCTION plan_cost(query text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+	RETURN (plan -> 0 -> 'Plan' ->> 'Total Cost')::float8;
+END $$;
+SELECT plan_cost($$SELECT id FROM items WHERE owner = 'cccccccc-0000-0000-0000-000000000000'
+					ORDER BY embedding <-> '$$ || :'q1' || $$' LIMIT 10$$)
+	 < plan_cost($$SELECT id FROM items WHERE owner = 'aaaaaaaa-0000-0000-0000-000000000000'
+					ORDER BY embedding <-> '$$ || :'q1' || $$' LIMIT 10$$) AS rarer_key_costs_less;
+DROP INDEX items_v;
+SET ROLE "cccccccc-0000-0000-0000-000000000000";
 SELECT own_rows_only, complete, ordered, recall FROM tenant_report(10);
 
 -- user conditions on top of the policy: another tenant's key, ANY (here a
@@ -257,7 +274,7 @@ DROP COLLATION case_insensitive;
 
 DROP TABLE docs;
 DROP TABLE items, queries, probe, truth, centres;
-DROP FUNCTION knn, tenant_report, under_quota;
+DROP FUNCTION knn, tenant_report, under_quota, plan_cost;
 DROP ROLE "aaaaaaaa-0000-0000-0000-000000000000", "bbbbbbbb-0000-0000-0000-000000000000",
 	"cccccccc-0000-0000-0000-000000000000", "dddddddd-0000-0000-0000-000000000000",
 	"eeeeeeee-0000-0000-0000-000000000000", regress_rabitq_svc;

@@ -19,6 +19,11 @@
 
 #include "rabitq.h"
 
+/* what ranking one row exactly costs beyond its distance: a heap fetch, mostly from shared buffers */
+#define RABITQ_EXACT_ROW_COST (10 * cpu_tuple_cost)
+/* a posting: 32-bit key hash and heap TID (rabitq_postings.c) */
+#define RABITQ_POSTING_BYTES 10
+
 void
 rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				   Cost *indexStartupCost, Cost *indexTotalCost,
@@ -30,6 +35,7 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	RabitqMetaPageData meta;
 	double		ratio,
 				pages,
+				matched,
 				cost,
 				seq_page_cost_ts;
 	int			probes;
@@ -67,17 +73,33 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * pgvector's IVFFlat makes the same correction.
 	 */
 	get_tablespace_page_costs(path->indexinfo->reltablespace, NULL, &seq_page_cost_ts);
-	pages = Min(ceil(path->indexinfo->pages * ratio), Max((double) path->indexinfo->rel->pages, 1.0));
-	cost = pages * seq_page_cost_ts;
-	/*
-	 * Each probed entry is read and its keys compared; only those meeting the
-	 * key conditions (the tenant of a policy) are estimated.  Then ranking
-	 * every list by its centroid.
-	 */
-	cost += costs.numIndexTuples *
-		(cpu_index_tuple_cost * (1 + list_length(path->indexclauses)) +
-		 cpu_operator_cost * costs.indexSelectivity * list_length(path->indexorderbys));
-	cost += meta.lists * cpu_operator_cost;
+	matched = path->indexinfo->tuples * costs.indexSelectivity;
+	if (path->indexclauses != NIL && matched <= rabitq_exact_limit)
+	{
+		/*
+		 * Few rows meet the key conditions: the scan reads their postings and
+		 * ranks each of them exactly from the heap (rabitq.exact_limit).  A
+		 * row costs a heap fetch, mostly from shared buffers, and a distance.
+		 */
+		pages = 1 + ceil(matched * RABITQ_POSTING_BYTES / BLCKSZ);
+		cost = pages * seq_page_cost_ts +
+			matched * (RABITQ_EXACT_ROW_COST + cpu_operator_cost * list_length(path->indexorderbys));
+	}
+	else
+	{
+		pages = Min(ceil(path->indexinfo->pages * ratio), Max((double) path->indexinfo->rel->pages, 1.0));
+		cost = pages * seq_page_cost_ts;
+		/*
+		 * Each probed entry is read and its keys compared; only those meeting
+		 * the key conditions (the tenant of a policy) are estimated and
+		 * re-ranked.  Then ranking every list by its centroid.
+		 */
+		cost += costs.numIndexTuples *
+			(cpu_operator_cost * list_length(path->indexclauses) +
+			 (path->indexclauses != NIL ? costs.indexSelectivity : 1.0) *
+			 (cpu_index_tuple_cost + cpu_operator_cost * list_length(path->indexorderbys)));
+		cost += meta.lists * cpu_operator_cost;
+	}
 
 	/* all of it before the first row (as in pgvector): LIMIT k pays it whole */
 	*indexStartupCost = cost;
