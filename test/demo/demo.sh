@@ -62,7 +62,7 @@ SET plan_cache_mode = force_generic_plan;  -- one plan for every query vector, a
 
 \echo
 \echo == Tenant C (5% of the rows): SET ROLE, then the nearest neighbours; the policy is
-\echo == the index condition (no Filter), so only C's rows are ever ranked
+\echo == the index condition (no Filter), so only the rows of C are ever ranked
 SET ROLE "cccccccc-0000-0000-0000-000000000000";
 EXPLAIN (COSTS OFF) EXECUTE knn(:'qv');
 \timing on
