@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ "$(id -u)" = 0 ]; then chown postgres: "$work"; fi
-as_pg "$PG_BINDIR/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null 2>&1
+as_pg "$PG_BINDIR/initdb" -D "$work/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null 2>&1
 
 # One text result: the kernel level, then the four distances over 37
 # dimensions (odd tails for both SIMD widths), rounded so every variant must

@@ -9,6 +9,8 @@
 # The server listens only on a Unix socket inside DIR, so it never collides
 # with another server on the machine.  PostgreSQL refuses to run as root, so
 # as root the server runs as the postgres user.  Safe under `set -e`.
+# UTF-8 with the C locale on every machine: a minimal root has no locale, and
+# initdb would pick SQL_ASCII, where ICU collations (the tests use one) do not exist.
 
 PG_BINDIR=$(pg_config --bindir)
 PGCLUSTER_DIR=
@@ -26,7 +28,7 @@ pgcluster_start() {
 	PGCLUSTER_DIR=$1
 	mkdir -p "$PGCLUSTER_DIR"
 	if [ "$(id -u)" = 0 ]; then chown postgres: "$PGCLUSTER_DIR"; fi
-	as_pg "$PG_BINDIR/initdb" -D "$PGCLUSTER_DIR/data" -A trust -U postgres \
+	as_pg "$PG_BINDIR/initdb" -D "$PGCLUSTER_DIR/data" -A trust -U postgres -E UTF8 --locale=C \
 		--no-sync >"$PGCLUSTER_DIR/initdb.log" 2>&1 || { cat "$PGCLUSTER_DIR/initdb.log"; return 1; }
 	cat >>"$PGCLUSTER_DIR/data/postgresql.conf" <<-CONF
 		listen_addresses = ''
