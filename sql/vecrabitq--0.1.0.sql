@@ -376,3 +376,18 @@ ALTER OPERATOR FAMILY @extschema@.rabitq_integer_ops USING rabitq ADD
 CREATE OPERATOR CLASS @extschema@.rabitq_text_ops
 	DEFAULT FOR TYPE pg_catalog.text USING rabitq AS
 	OPERATOR 2 pg_catalog.= (pg_catalog.text, pg_catalog.text);
+
+-- Reading an index's internals.  Index pages carry no row-level-security
+-- policies, so both functions require the table's owner (or a superuser), refuse
+-- while row security applies to the caller, and are not executable by PUBLIC.
+CREATE FUNCTION @extschema@.rabitq_index_check(pg_catalog.regclass) RETURNS pg_catalog.int8
+	AS 'MODULE_PATHNAME', 'rabitq_index_check' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION @extschema@.rabitq_index_check(pg_catalog.regclass) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.rabitq_index_stats(pg_catalog.regclass,
+	OUT lists pg_catalog.int4, OUT entries pg_catalog.int8,
+	OUT list_min pg_catalog.int8, OUT list_median pg_catalog.int8, OUT list_max pg_catalog.int8,
+	OUT dead_entries pg_catalog.int8, OUT free_lanes pg_catalog.int8, OUT free_bytes pg_catalog.int8,
+	OUT drift pg_catalog.float8, OUT build_rows pg_catalog.int8, OUT reindex_advised pg_catalog.bool)
+	AS 'MODULE_PATHNAME', 'rabitq_index_stats' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION @extschema@.rabitq_index_stats(pg_catalog.regclass) FROM PUBLIC;

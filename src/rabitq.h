@@ -3,7 +3,7 @@
  *	  The rabitq index access method: constants, on-disk format, options,
  *	  the per-backend cache and the prototypes of the AM's files.
  *
- * Storage (format version 1), all pages in the main fork:
+ * Storage (format version 2), all pages in the main fork:
  *
  *	 block 0	  metapage: magic, format version, dimensions, metric, list
  *				  count, rotation (FHT-Kac seed), where the areas start
@@ -322,6 +322,10 @@ extern void RabitqInitOptions(void);
 extern bytea *rabitqoptions(Datum reloptions, bool validate);
 extern bool rabitqvalidate(Oid opclassoid);
 extern char *rabitqbuildphasename(int64 phasenum);
+
+/* rabitq_inspect.c */
+extern void RabitqOpenForInspection(Oid indexoid, LOCKMODE lockmode, const char *fname,
+									Relation *heap, Relation *index);
 
 /* rabitq_cost.c */
 extern void rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,

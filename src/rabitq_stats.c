@@ -1,0 +1,164 @@
+/*
+ * rabitq_stats.c
+ *	  rabitq_index_stats(regclass): the shape of an index, and whether it
+ *	  has drifted from the lists it was built with.
+ *
+ * Lists, entries (rows indexed) and their spread over the lists, dead
+ * entries (whose heap rows every transaction sees as deleted: the next
+ * VACUUM frees them), free lanes (freed by VACUUM, reused by inserts into
+ * the same list), free bytes on the index pages, and drift: the mean squared
+ * distance of the entries from their list centroids over the same mean at
+ * build.  RaBitQ's error bound grows with that distance, so a drifted index
+ * computes more exact distances for the same recall.  reindex_advised says
+ * when REINDEX pays: drift above RABITQ_DRIFT_REINDEX, or more than twice
+ * the rows the lists were trained on (and at least RABITQ_GROWTH_MIN_ROWS).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "funcapi.h"
+#include "storage/bufmgr.h"
+#include "utils/snapmgr.h"
+
+#include "rabitq.h"
+
+#define RABITQ_DRIFT_REINDEX	1.2
+#define RABITQ_GROWTH_MIN_ROWS	10000
+
+PG_FUNCTION_INFO_V1(rabitq_index_stats);
+
+typedef struct StatsState
+{
+	Relation	heap;
+	Relation	index;
+	RabitqCache *cache;
+	int64	   *per_list;
+	int64		entries;
+	int64		dead;
+	int64		free_lanes;
+	int64		free_bytes;
+	double		residual2;		/* sum over entries of |o - c|^2 */
+} StatsState;
+
+/*
+ * |o - c|^2 of an entry from its factors: for L2 and cosine it is `add`;
+ * under inner product, from a = -2 |r|^2 / |r|_1 and err (rq_quantize):
+ * |r|^2 = Dp (a/2)^2 - (Dp - 1) err^2 / 4.
+ */
+static double
+ResidualNorm2(const RabitqCache *c, const float *fac, int lane)
+{
+	double		a = fac[RQ_BLOCK_LANES + lane],
+				err = fac[3 * RQ_BLOCK_LANES + lane];
+
+	if (c->metric != RQ_METRIC_IP)
+		return fac[lane];
+	return Max(0.0, c->dp * (a / 2) * (a / 2) - (c->dp - 1) * err * err / 4);
+}
+
+static void
+CountPage(StatsState *st, int list, Page page)
+{
+	const RabitqGeometry *g = &st->cache->geom;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+
+	st->free_bytes += PageGetFreeSpace(page);
+	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
+	{
+		char	   *item = PageGetItem(page, PageGetItemId(page, o));
+		const uint8 *used;
+
+		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
+			continue;
+		used = RabitqTailUsed(g, item);
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+		{
+			bool		all_dead = false;
+
+			if (!used[l])
+			{
+				st->free_lanes++;
+				continue;
+			}
+			st->per_list[list]++;
+			st->entries++;
+			st->residual2 += ResidualNorm2(st->cache, RabitqTailFactors(g, item), l);
+			if (!table_index_fetch_tuple_check(st->heap, &RabitqTailTids(g, item)[l], SnapshotSelf,
+											   &all_dead) && all_dead)
+				st->dead++;
+		}
+	}
+}
+
+static void
+CountList(StatsState *st, int list)
+{
+	RabitqListEntry entry = RabitqReadListEntry(st->index, st->cache, list);
+	PGAlignedBlock copy;
+
+	for (BlockNumber blkno = entry.first_page; BlockNumberIsValid(blkno);)
+	{
+		Buffer		buf = ReadBuffer(st->index, blkno);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
+		UnlockReleaseBuffer(buf);
+		CountPage(st, list, (Page) copy.data);
+		blkno = RabitqPageGetOpaque((Page) copy.data)->next;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static int
+CompareInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+Datum
+rabitq_index_stats(PG_FUNCTION_ARGS)
+{
+	StatsState	st = {0};
+	RabitqMetaPageData meta;
+	TupleDesc	desc;
+	Datum		values[11];
+	bool		nulls[11] = {0};
+	double		drift;
+	int			n;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	RabitqOpenForInspection(PG_GETARG_OID(0), AccessShareLock, "rabitq_index_stats", &st.heap, &st.index);
+	st.cache = RabitqGetCache(st.index);
+	meta = RabitqReadMeta(st.index);
+	n = st.cache->lists;
+	st.per_list = palloc0(sizeof(int64) * n);
+	for (int l = 0; l < n; l++)
+		CountList(&st, l);
+	qsort(st.per_list, n, sizeof(int64), CompareInt64);
+	drift = (st.entries > 0 && meta.build_residual2 > 0) ?
+		(st.residual2 / st.entries) / meta.build_residual2 : 1.0;
+
+	values[0] = Int32GetDatum(n);
+	values[1] = Int64GetDatum(st.entries);
+	values[2] = Int64GetDatum(st.per_list[0]);
+	values[3] = Int64GetDatum(st.per_list[n / 2]);
+	values[4] = Int64GetDatum(st.per_list[n - 1]);
+	values[5] = Int64GetDatum(st.dead);
+	values[6] = Int64GetDatum(st.free_lanes);
+	values[7] = Int64GetDatum(st.free_bytes);
+	values[8] = Float8GetDatum(drift);
+	values[9] = Int64GetDatum(meta.build_rows);
+	values[10] = BoolGetDatum(drift > RABITQ_DRIFT_REINDEX ||
+							  (st.entries > 2 * meta.build_rows && st.entries >= RABITQ_GROWTH_MIN_ROWS));
+	index_close(st.index, AccessShareLock);
+	table_close(st.heap, AccessShareLock);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
