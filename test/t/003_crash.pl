@@ -1,6 +1,7 @@
 # Crash safety: an immediate shutdown (no checkpoint) in the middle of an
-# insert storm from several sessions; after recovery every committed row is
-# in the index exactly once and finds itself, and the index takes inserts.
+# insert storm from several sessions, of a VACUUM and of a build; after
+# recovery rabitq_index_check passes, every committed row is in the index
+# exactly once and finds itself, and the index takes inserts.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -60,6 +61,58 @@ is($node->safe_psql('postgres', q{
 	SET enable_seqscan = off;
 	SELECT v = array_fill(7::real, ARRAY[32])::vector FROM items ORDER BY v <-> array_fill(7::real, ARRAY[32])::vector LIMIT 1;
 }), 't', 'the recovered index takes new rows');
+
+# entries of committed rows, each once; every row the scan can see, exactly
+sub index_matches_table
+{
+	my ($what) = @_;
+	my ($rows, $in_index, $distinct) = split /\|/, $node->safe_psql('postgres', q{
+		SET enable_seqscan = off;
+		SELECT (SELECT count(*) FROM items), count(*), count(DISTINCT id)
+		FROM (SELECT id FROM items ORDER BY v <-> NULL) s;
+	});
+	is("$in_index|$distinct", "$rows|$rows", "$what: the index lists each of the $rows rows once");
+	is($node->safe_psql('postgres', "SELECT rabitq_index_check('items_v') >= $rows"), 't',
+		"$what: rabitq_index_check passes");
+}
+index_matches_table('after the insert storm');
+
+# --- a VACUUM cut short: half the rows deleted, VACUUM slowed down --------------
+$node->safe_psql('postgres', 'DELETE FROM items WHERE id % 2 = 0');
+my $vacuum = IPC::Run::start(
+	[ 'psql', '-X', '-c', 'SET vacuum_cost_delay = 2', '-c', 'SET vacuum_cost_limit = 20', '-c', 'VACUUM items',
+	  '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$out, '2>', \$err);
+$node->poll_query_until('postgres',
+	q{SELECT count(*) > 0 FROM pg_stat_progress_vacuum WHERE phase <> 'scanning heap'})
+	or die 'VACUUM never reached its index phase';
+$node->stop('immediate');
+$vacuum->finish;
+$node->start;
+index_matches_table('after a crash in VACUUM');
+$node->safe_psql('postgres', 'VACUUM items');
+index_matches_table('after VACUUM completes');
+
+# --- a build cut short (on enough rows that it takes a moment) -----------------
+$node->safe_psql('postgres', q{DROP INDEX items_v;
+	INSERT INTO items (v) SELECT ARRAY(SELECT random() * 20 + g * 0 FROM generate_series(1, 32))::vector
+	FROM generate_series(1, 60000) g});
+my $build = IPC::Run::start(
+	[ 'psql', '-X', '-c', 'CREATE INDEX items_v ON items USING rabitq (v) WITH (lists = 64)',
+	  '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$out, '2>', \$err);
+$node->poll_query_until('postgres',
+	q{SELECT count(*) > 0 FROM pg_stat_progress_create_index WHERE phase LIKE 'building index: %'})
+	or die 'the build never started';
+$node->stop('immediate');
+$build->finish;
+$node->start;
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname = 'items_v'}), '0',
+	'a build cut short leaves no index behind');
+$node->safe_psql('postgres', 'CREATE INDEX items_v ON items USING rabitq (v) WITH (lists = 8)');
+index_matches_table('after building again');
+$node->safe_psql('postgres', q{DELETE FROM items WHERE id % 3 = 0; VACUUM items});
+index_matches_table('after deletes and VACUUM on the new index');
 
 $node->stop;
 done_testing();
