@@ -1,5 +1,6 @@
 # A streaming standby answers rabitq queries with the same rows as the primary
-# after the build, after inserts, and after deletes + VACUUM; the primary runs
+# after the build, after inserts, after deletes + VACUUM, after REINDEX INDEX
+# CONCURRENTLY, and for a tenant key index; the primary runs
 # with wal_consistency_checking = 'generic', so the standby checks every
 # replayed index page against the primary's image.  The standby is promoted
 # and takes inserts.
@@ -54,6 +55,25 @@ same_answers('after 3,000 inserts');
 $primary->safe_psql('postgres', q{DELETE FROM items WHERE id % 3 = 0; VACUUM items;});
 $primary->safe_psql('postgres', qq{COPY items FROM PROGRAM '$gen 48 2000 11 200000'});
 same_answers('after deletes, VACUUM and inserts into freed lanes');
+
+$primary->safe_psql('postgres', 'REINDEX INDEX CONCURRENTLY items_v');
+same_answers('after REINDEX INDEX CONCURRENTLY');
+is($primary->safe_psql('postgres', q{SELECT rabitq_index_check('items_v') > 0}), 't',
+	'the primary\'s index checks out');
+
+# a tenant key index: the standby ranks a key's rows exactly as the primary
+$primary->safe_psql('postgres', q{
+	ALTER TABLE items ADD COLUMN owner int;
+	UPDATE items SET owner = id % 50;
+	CREATE INDEX items_ov ON items USING rabitq (owner, v) WITH (lists = 16);
+});
+my $tenant = q{SET enable_seqscan = off;
+	SELECT string_agg(id::text, ',') FROM (SELECT id FROM items WHERE owner = 7
+	ORDER BY v <-> (SELECT v FROM queries WHERE id = 900001) LIMIT 10) s};
+$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+my $pt = $primary->safe_psql('postgres', $tenant);
+is($standby->safe_psql('postgres', $tenant), $pt, 'the standby answers a key condition like the primary');
+like($pt, qr/^(\d+,){9}\d+$/, 'ten rows');
 
 $primary->safe_psql('postgres', 'CHECKPOINT');
 $standby->safe_psql('postgres', 'CHECKPOINT');
