@@ -96,6 +96,32 @@ my ($before, $after) = split /\n/, $node->safe_psql('postgres', qq{SET enable_se
 cmp_ok(abs($after - $before), '<', 256 * 1024,
 	"a backend's memory is flat across scans 5,000 to 10,000 ($before -> $after bytes)");
 
+# --- pg_dump / pg_restore: options, three metrics, a key column ---------------
+$node->safe_psql('postgres', q{
+	ALTER INDEX items_l2 SET (probes = 3);
+	CREATE INDEX items_tenant ON items USING rabitq (v vector_l2_ops, owner) WITH (lists = 4, probes = 2);
+});
+my $defs = q{SELECT string_agg(pg_get_indexdef(indexrelid), E'\n' ORDER BY indexrelid::regclass::text)
+	FROM pg_index WHERE indrelid = 'items'::regclass};
+my $q17 = '(SELECT v FROM seed WHERE id = 17)';
+my $knn = join(' UNION ALL ', map {
+	"SELECT (SELECT string_agg(id::text, ',') FROM (SELECT id FROM items $_ LIMIT 5) s)" } (
+	"ORDER BY v <-> $q17", "ORDER BY v <#> $q17", "ORDER BY v <=> $q17", "WHERE owner = 2 ORDER BY v <-> $q17"));
+my $answers = "SET enable_seqscan = off; $knn";
+my $dump = $node->basedir . '/all.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('postgres') ], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok([ 'pg_restore', '-d', $node->connstr('restored'), $dump ], 'pg_restore');
+is($node->safe_psql('restored', $defs), $node->safe_psql('postgres', $defs),
+	'the restored indexes have the same definitions and options');
+like($node->safe_psql('restored', $defs), qr/USING rabitq \(v, owner\) WITH \(lists='4', probes='2'\)/,
+	'(including the key column and the options)');
+is($node->safe_psql('restored', $answers), $node->safe_psql('postgres', $answers),
+	'and answer the same queries with the same rows');
+like($node->safe_psql('restored', "SELECT $check_all"), qr/^\d+\|\d+\|\d+$/, 'the restored indexes check out');
+like($node->safe_psql('restored', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $knn"), qr/items_ip.*items_cos/s,
+	'(the answers come from the rabitq indexes)');
+
 # --- a flipped code bit is reported -------------------------------------------
 my $path = $node->data_dir . '/' . $node->safe_psql('postgres', q{SELECT pg_relation_filepath('items_ip')});
 $node->stop;
