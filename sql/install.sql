@@ -52,11 +52,13 @@ WHERE proname IN ('l2_distance', 'inner_product', 'vector_negative_inner_product
 				  'cosine_distance', 'l1_distance', 'vector_l2_squared_distance')
 ORDER BY proname;
 
--- Every function is STRICT and PARALLEL SAFE.
+-- Every function is STRICT and PARALLEL SAFE, except the two that inspect an
+-- index (PARALLEL RESTRICTED: they lock the table and walk the whole index).
 SELECT p.oid::regprocedure FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecrabitq')
-  AND p.prokind = 'f' AND (NOT p.proisstrict OR p.proparallel <> 's');
+  AND p.prokind = 'f' AND (NOT p.proisstrict OR p.proparallel <> 's')
+  AND p.proname NOT IN ('rabitq_index_check', 'rabitq_index_stats');
 
 -- The operators and what they call.
 SELECT oprname, oprcode, oprcom::regoperator AS commutator

@@ -370,6 +370,7 @@ extern void RabitqRaiseMaxResidual(Relation index, const RabitqCache *cache, int
 extern int	RabitqProbes(Relation index, int lists, rq_metric metric);
 extern int	RabitqNearestList(const RabitqCache *cache, const float *rotated);
 extern void RabitqPrepareVector(const RabitqCache *cache, Datum value, float *prep, float *rotated);
+extern void RabitqCheckFactors(const rq_factors *f);
 
 /* Block-record accessors (tail item). */
 #define RabitqTailTids(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_tids))

@@ -440,6 +440,7 @@ FlushBatch(BuildState *bs)
 			bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(r2));
 		}
 		rq_quantize(r, c, bs->dp, bs->metric, bs->code, &f);
+		RabitqCheckFactors(&f);
 		PutEntry(bs, &bs->writers[l], bs->code, &f, &bs->batch_tids[i],
 				 bs->batch_keys + (Size) i * bs->keys.key_bytes);
 	}

@@ -428,6 +428,7 @@ rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, 
 		residual[i] = rotated[i] - cache->centroids[(Size) list * cache->dp + i];
 	rq_quantize(residual, cache->centroids + (Size) list * cache->dp, cache->dp, cache->metric,
 				code, &e.f);
+	RabitqCheckFactors(&e.f);
 	e.code = code;
 	e.tid = *heap_tid;
 	e.key = key;

@@ -364,6 +364,23 @@ RabitqPrepareVector(const RabitqCache *cache, Datum value, float *prep, float *r
 	rq_rotate(&cache->rotation, prep, rotated);
 }
 
+/*
+ * Refuses an entry whose factors overflowed float: a finite vector of huge
+ * magnitude (near 1e38 per element) whose squared distance from its centroid
+ * is beyond float's range would give every scan infinite or NaN estimates.
+ * Like RabitqPrepareVector's errors, this one goes to whoever stores the row.
+ */
+void
+RabitqCheckFactors(const rq_factors *f)
+{
+	if (!isfinite(f->add) || !isfinite(f->a) || !isfinite(f->bc) || !isfinite(f->err))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("vector is too large for a rabitq index"),
+				 errdetail("Its squared distance from the nearest list centroid is outside the range of type real."),
+				 errhint("Scale the vector down (normalize it), or do not index it.")));
+}
+
 /* Points list's insert hint at blkno (one GenericXLog record). */
 void
 RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno)
