@@ -83,6 +83,17 @@ $(BUILD)/client/binary_io: test/client/binary_io.c
 	$(CC_CORE) -std=gnu11 -g -O1 $(WARNFLAGS) -Werror -I$(shell $(PG_CONFIG) --includedir) \
 		-o $@ $< -L$(shell $(PG_CONFIG) --libdir) -lpq -lm
 
+# libFuzzer harnesses (clang): the text parser and the binary input path
+FUZZ_CFLAGS = -std=gnu11 -g -O1 $(WARNFLAGS) $(FPFLAGS) -Werror -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/fuzz_text: test/fuzz/fuzz_text.c src/core/rq_vector_text.c src/core/rq_vector_text.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_text.c src/core/rq_vector_text.c -lm
+
+$(BUILD)/fuzz/fuzz_binary: test/fuzz/fuzz_binary.c src/core/rq_vector_binary.c src/core/rq_vector_binary.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_binary.c src/core/rq_vector_binary.c -lm
+
 $(BUILD)/tools/gen_vectors: test/tools/gen_vectors.c src/core/rq_random.c
 	@mkdir -p $(dir $@)
 	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/tools/gen_vectors.c src/core/rq_random.c -lm
@@ -95,7 +106,7 @@ $(BUILD)/bench/bench_rabitq: test/bench/bench_rabitq.c $(CORE_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/bench/bench_rabitq.c $(CORE_SRCS) $(BLAS_LIBS) -lm
 
-.PHONY: unittest bench deps test demo
+.PHONY: unittest bench deps test demo fuzz
 unittest: $(BUILD)/unit/rq_unit
 	$(BUILD)/unit/rq_unit
 
@@ -104,6 +115,10 @@ SIFT100K = $(wildcard ../shared/data/sift100k/base.bvecs)
 bench: $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_rabitq
 	$(BUILD)/bench/bench_kernels
 	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_rabitq $(SIFT100K)
+
+# FUZZ_SECONDS (default 20) per harness, from the committed seed corpus
+fuzz: $(BUILD)/fuzz/fuzz_text $(BUILD)/fuzz/fuzz_binary
+	test/tools/run-fuzz.sh
 
 deps:
 	test/tools/deps.sh
@@ -114,7 +129,7 @@ test:
 	$(MAKE) all WERROR=1
 	$(MAKE) install
 	$(MAKE) $(BUILD)/unit/rq_unit $(BUILD)/unit/rq_unit_plain $(BUILD)/client/binary_io \
-		$(BUILD)/tools/gen_vectors
+		$(BUILD)/tools/gen_vectors $(BUILD)/fuzz/fuzz_text $(BUILD)/fuzz/fuzz_binary
 	test/tools/run-tests.sh
 
 demo:

@@ -15,6 +15,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "core/rq_vector_binary.h"
 #include "vector.h"
 
 PG_FUNCTION_INFO_V1(vector_in);
@@ -167,36 +168,37 @@ vector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	int16		dim;
-	int16		unused;
+	const uint8 *data = (const uint8 *) buf->data + buf->cursor;
+	size_t		len = buf->len - buf->cursor;
+	int			dim,
+				unused,
+				bad = 0;
 	Vector	   *result;
+	rq_binary_status status;
 
-	if (buf->len - buf->cursor < 2 * (int) sizeof(int16))
+	if (rq_vector_binary_header(data, len, &dim, &unused) != RQ_BINARY_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("binary vector data is too short"),
 				 errdetail("The 4-byte header is incomplete.")));
-	dim = (int16) pq_getmsgint(buf, sizeof(int16));
-	unused = (int16) pq_getmsgint(buf, sizeof(int16));
 	CheckVectorDim(dim);
 	CheckVectorTypmod(typmod, dim);
 	if (unused != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("expected unused to be 0, not %d", unused)));
-	if (buf->len - buf->cursor < dim * (int) sizeof(float4))
+	if (len - RQ_BINARY_HEADER < rq_vector_binary_values_size(dim))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("binary vector data is too short"),
 				 errdetail("%d dimensions need %d bytes, but %d remain.",
-						   dim, dim * (int) sizeof(float4), buf->len - buf->cursor)));
+						   dim, (int) rq_vector_binary_values_size(dim), (int) (len - RQ_BINARY_HEADER))));
 
 	result = InitVector(dim);
-	for (int i = 0; i < dim; i++)
-	{
-		result->x[i] = pq_getmsgfloat4(buf);
-		CheckVectorElement(result->x[i]);
-	}
+	status = rq_vector_binary_values(data + RQ_BINARY_HEADER, len - RQ_BINARY_HEADER, dim, result->x, &bad);
+	if (status != RQ_BINARY_OK)
+		CheckVectorElement(result->x[bad]);	/* raises the NaN or infinity error */
+	buf->cursor += RQ_BINARY_HEADER + (int) rq_vector_binary_values_size(dim);
 	PG_RETURN_VECTOR_P(result);
 }
 

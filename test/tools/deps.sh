@@ -10,6 +10,7 @@ packages=(
 	libopenblas-dev liblapacke-dev           # GEMM for k-means and rotation, QR
 	libipc-run-perl                          # PostgreSQL's TAP test modules
 	qemu-user                                # runs tests on emulated CPUs without AVX-512/AVX
+	clang libclang-rt-14-dev                 # libFuzzer harnesses (test/fuzz)
 )
 
 missing=()

@@ -63,6 +63,7 @@ echo "== vecrabitq tests"
 run_suite meta perl test/tools/check-meta.pl META.json vecrabitq.control
 run_suite sql-lint perl test/tools/check-sql-qualified.pl sql/vecrabitq--*.sql
 run_suite unit build/unit/rq_unit
+run_suite fuzz test/tools/run-fuzz.sh
 run_suite unit-qemu-haswell qemu-x86_64 -cpu Haswell build/unit/rq_unit_plain --quick --expect-isa avx2
 # qemu64 claims to be an AMD K8, for which OpenBLAS picks its Opteron kernels;
 # those use 3DNow! (femms), which qemu does not emulate.  A real CPU reports
