@@ -36,6 +36,8 @@ for my $stmt (split /;/, $sql) {
 	my @bad;
 	# identifiers: strip qualified names first, then anything left over is bad
 	(my $rest = $s) =~ s/(?:\@extschema\@|pg_catalog)\.(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*|[-+*\/<>=~!\@#%^&|`?]+)//g;
+	# an OUT parameter's name declares a column, it references nothing
+	$rest =~ s/\bOUT\s+[A-Za-z_][A-Za-z0-9_]*//gi;
 	for my $word ($rest =~ /([A-Za-z_][A-Za-z0-9_]*)/g) {
 		push @bad, $word unless $keywords{ lc $word };
 	}
