@@ -358,6 +358,8 @@ extern IndexBulkDeleteResult *rabitqvacuumcleanup(IndexVacuumInfo *info, IndexBu
 /* rabitq_page.c: pages, metapage, geometry, cache */
 extern void RabitqInitPage(Page page, uint16 kind);
 extern Buffer RabitqNewBuffer(Relation index, ForkNumber fork);
+extern BlockNumber RabitqReserveBlock(Relation index);
+extern void RabitqWriteImage(Relation index, BlockNumber blkno, Page image);
 extern void RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes);
 extern RabitqMetaPageData RabitqReadMeta(Relation index);
 extern RabitqCache *RabitqGetCache(Relation index);
@@ -380,6 +382,31 @@ extern void RabitqCheckFactors(const rq_factors *f);
 #define RabitqTailFactors(g, item)	((float *) ((char *) (item) + (g)->off_factors))
 #define RabitqTailKey(g, item, lane) \
 	((uint8 *) ((char *) (item) + (g)->off_keys + (Size) (lane) * (g)->key_bytes))
+
+/* A lane's factors in a tail item: four arrays of RQ_BLOCK_LANES floats (add, a, bc, err). */
+static inline void
+RabitqTailPutFactors(const RabitqGeometry *g, char *item, int lane, const rq_factors *f)
+{
+	float	   *fac = RabitqTailFactors(g, item);
+
+	fac[lane] = f->add;
+	fac[RQ_BLOCK_LANES + lane] = f->a;
+	fac[2 * RQ_BLOCK_LANES + lane] = f->bc;
+	fac[3 * RQ_BLOCK_LANES + lane] = f->err;
+}
+
+static inline rq_factors
+RabitqTailGetFactors(const RabitqGeometry *g, const char *item, int lane)
+{
+	const float *fac = RabitqTailFactors(g, item);
+	rq_factors	f;
+
+	f.add = fac[lane];
+	f.a = fac[RQ_BLOCK_LANES + lane];
+	f.bc = fac[2 * RQ_BLOCK_LANES + lane];
+	f.err = fac[3 * RQ_BLOCK_LANES + lane];
+	return f;
+}
 
 /* blas_loader.c */
 extern void RabitqLoadBlas(void);

@@ -284,29 +284,6 @@ ClusterSample(BuildState *bs, Sample *s)
 
 /* ---- phase 3: writing list pages ---- */
 
-/* A new zeroed block at the end of the index; returns its number. */
-static BlockNumber
-ReserveBlock(Relation index)
-{
-	Buffer		buf = RabitqNewBuffer(index, MAIN_FORKNUM);
-	BlockNumber blkno = BufferGetBlockNumber(buf);
-
-	UnlockReleaseBuffer(buf);
-	return blkno;
-}
-
-/* Copies a page image into its block. */
-static void
-WriteImage(Relation index, BlockNumber blkno, Page image)
-{
-	Buffer		buf = ReadBuffer(index, blkno);
-
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	memcpy(BufferGetPage(buf), image, BLCKSZ);
-	MarkBufferDirty(buf);
-	UnlockReleaseBuffer(buf);
-}
-
 /* New images (one per segment, chained among themselves) for list w. */
 static void
 StartImages(BuildState *bs, ListWriter *w)
@@ -315,7 +292,7 @@ StartImages(BuildState *bs, ListWriter *w)
 	{
 		w->image[s] = MemoryContextAlloc(bs->buildctx, BLCKSZ);
 		RabitqInitPage(w->image[s], RABITQ_PAGE_LIST);
-		w->blkno[s] = ReserveBlock(bs->index);
+		w->blkno[s] = RabitqReserveBlock(bs->index);
 		if (s > 0)
 			RabitqPageGetOpaque(w->image[s - 1])->next = w->blkno[s];
 	}
@@ -337,7 +314,7 @@ NextImages(BuildState *bs, ListWriter *w)
 	RabitqPageGetOpaque(old_image[nseg - 1])->next = w->blkno[0];
 	for (int s = 0; s < nseg; s++)
 	{
-		WriteImage(bs->index, old_blkno[s], old_image[s]);
+		RabitqWriteImage(bs->index, old_blkno[s], old_image[s]);
 		pfree(old_image[s]);
 	}
 }
@@ -386,7 +363,6 @@ PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *
 	const RabitqGeometry *g = &bs->geom;
 	int			lane;
 	char	   *tail;
-	float	   *fac;
 
 	if (w->image[0] == NULL || w->lanes == RQ_BLOCK_LANES)
 		OpenBlock(bs, w);
@@ -401,11 +377,7 @@ PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *
 			codes[(Size) (wd - head->word_begin) * RQ_BLOCK_LANES + lane] = code[wd];
 	}
 	tail = PageGetItem(w->image[g->nseg - 1], PageGetItemId(w->image[g->nseg - 1], w->open[g->nseg - 1]));
-	fac = RabitqTailFactors(g, tail);
-	fac[lane] = f->add;
-	fac[RQ_BLOCK_LANES + lane] = f->a;
-	fac[2 * RQ_BLOCK_LANES + lane] = f->bc;
-	fac[3 * RQ_BLOCK_LANES + lane] = f->err;
+	RabitqTailPutFactors(g, tail, lane, f);
 	RabitqTailTids(g, tail)[lane] = *tid;
 	RabitqTailUsed(g, tail)[lane] = 1;
 	if (g->key_bytes > 0)
@@ -662,7 +634,7 @@ FinishLists(BuildState *bs)
 		if (w->image[0] == NULL)
 			continue;
 		for (int s = 0; s < bs->geom.nseg; s++)
-			WriteImage(bs->index, w->blkno[s], w->image[s]);
+			RabitqWriteImage(bs->index, w->blkno[s], w->image[s]);
 		/* only the last page can have free lanes after a build */
 		entries[l].insert_page = w->blkno[0];
 	}

@@ -59,7 +59,8 @@ typedef struct CheckState
 	float	   *prep;
 	float	   *rotated;
 	float	   *residual;
-	uint64_t   *code;
+	uint64_t   *code;			/* the row's code, re-quantized */
+	uint64_t   *stored;			/* a lane's stored code */
 	uint8	   *key;
 	int64		visible;		/* heap rows with a vector the snapshot sees */
 } CheckState;
@@ -180,17 +181,15 @@ CheckRecord(CheckState *cs, int list, BlockNumber blkno, const char *tail)
 {
 	const RabitqGeometry *g = &cs->cache->geom;
 	const uint8 *used = RabitqTailUsed(g, tail);
-	const float *fac = RabitqTailFactors(g, tail);
 	const ItemPointerData *tids = RabitqTailTids(g, tail);
-	uint64_t   *code = palloc(sizeof(uint64_t) * g->words);
+	uint64_t   *code = cs->stored;
 
 	if (cs->record_words != g->words)
 		Corrupt(cs, psprintf("A block record ending on page %u of list %d has %d of its %d code words.",
 							 blkno, list, cs->record_words, g->words));
 	for (int l = 0; l < RQ_BLOCK_LANES; l++)
 	{
-		rq_factors	f = {fac[l], fac[RQ_BLOCK_LANES + l], fac[2 * RQ_BLOCK_LANES + l],
-		fac[3 * RQ_BLOCK_LANES + l]};
+		rq_factors	f = RabitqTailGetFactors(g, tail, l);
 
 		if (used[l] > 1)
 			Corrupt(cs, psprintf("A lane flag on page %u of list %d is %d.", blkno, list, used[l]));
@@ -209,7 +208,6 @@ CheckRecord(CheckState *cs, int list, BlockNumber blkno, const char *tail)
 		CheckRow(cs, list, (ItemPointer) &tids[l], code, &f,
 				 g->key_bytes > 0 ? RabitqTailKey(g, tail, l) : NULL);
 	}
-	pfree(code);
 	cs->record_words = 0;
 }
 
@@ -322,6 +320,7 @@ CheckState_Init(CheckState *cs)
 	cs->rotated = palloc(sizeof(float) * c->dp);
 	cs->residual = palloc(sizeof(float) * c->dp);
 	cs->code = palloc(sizeof(uint64_t) * c->geom.words);
+	cs->stored = palloc(sizeof(uint64_t) * c->geom.words);
 	cs->key = c->keys.key_bytes > 0 ? palloc(c->keys.key_bytes) : NULL;
 }
 

@@ -83,13 +83,8 @@ WriteLaneCodes(char *item, int lane, const uint64_t *code)
 static void
 WriteLaneTail(const RabitqGeometry *g, char *item, int lane, const LaneEntry *e)
 {
-	float	   *fac = RabitqTailFactors(g, item);
-
 	WriteLaneCodes(item, lane, e->code);
-	fac[lane] = e->f.add;
-	fac[RQ_BLOCK_LANES + lane] = e->f.a;
-	fac[2 * RQ_BLOCK_LANES + lane] = e->f.bc;
-	fac[3 * RQ_BLOCK_LANES + lane] = e->f.err;
+	RabitqTailPutFactors(g, item, lane, &e->f);
 	RabitqTailTids(g, item)[lane] = e->tid;
 	if (g->key_bytes > 0)
 		memcpy(RabitqTailKey(g, item, lane), e->key, g->key_bytes);

@@ -65,6 +65,32 @@ RabitqNewBuffer(Relation index, ForkNumber fork)
 	return buf;
 }
 
+/* A new zeroed block at the end of the index, for a build to fill; returns its number. */
+BlockNumber
+RabitqReserveBlock(Relation index)
+{
+	Buffer		buf = RabitqNewBuffer(index, MAIN_FORKNUM);
+	BlockNumber blkno = BufferGetBlockNumber(buf);
+
+	UnlockReleaseBuffer(buf);
+	return blkno;
+}
+
+/*
+ * Copies a page image a build prepared into its block (not WAL-logged here:
+ * the build logs all its pages with log_newpage_range at the end).
+ */
+void
+RabitqWriteImage(Relation index, BlockNumber blkno, Page image)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	memcpy(BufferGetPage(buf), image, BLCKSZ);
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
 /*
  * Lays out block records for Dp bits and key_bytes of keys per lane.  One
  * item per record when it fits a page; otherwise non-tail items of as many

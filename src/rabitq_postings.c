@@ -137,28 +137,13 @@ RabitqPostingBuildStart(Relation index, uint32 buckets)
 	w->image = palloc(sizeof(Page) * buckets);
 	for (uint32 b = 0; b < buckets; b++)
 	{
-		Buffer		buf = RabitqNewBuffer(index, MAIN_FORKNUM);
-
-		w->blkno[b] = BufferGetBlockNumber(buf);
-		UnlockReleaseBuffer(buf);
+		w->blkno[b] = RabitqReserveBlock(index);
 		w->image[b] = palloc(BLCKSZ);
 		InitPostingPage(w->image[b]);
 	}
 	w->start = w->blkno[0];
 	Assert(w->blkno[buckets - 1] == w->start + buckets - 1);
 	return w;
-}
-
-/* Copies a page image into its block. */
-static void
-WritePostingImage(Relation index, BlockNumber blkno, Page image)
-{
-	Buffer		buf = ReadBuffer(index, blkno);
-
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	memcpy(BufferGetPage(buf), image, BLCKSZ);
-	MarkBufferDirty(buf);
-	UnlockReleaseBuffer(buf);
 }
 
 void
@@ -174,7 +159,7 @@ RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid)
 
 		UnlockReleaseBuffer(buf);
 		RabitqPageGetOpaque(image)->next = next;
-		WritePostingImage(w->index, w->blkno[b], image);
+		RabitqWriteImage(w->index, w->blkno[b], image);
 		InitPostingPage(image);
 		w->blkno[b] = next;
 	}
@@ -200,7 +185,7 @@ RabitqPostingBuildFinish(RabitqPostingWriter *w)
 			MarkBufferDirty(buf);
 			UnlockReleaseBuffer(buf);
 		}
-		WritePostingImage(w->index, w->blkno[b], w->image[b]);
+		RabitqWriteImage(w->index, w->blkno[b], w->image[b]);
 		pfree(w->image[b]);
 	}
 	return w->start;

@@ -50,14 +50,13 @@ typedef struct StatsState
  * |r|^2 = Dp (a/2)^2 - (Dp - 1) err^2 / 4.
  */
 static double
-ResidualNorm2(const RabitqCache *c, const float *fac, int lane)
+ResidualNorm2(const RabitqCache *c, const char *tail, int lane)
 {
-	double		a = fac[RQ_BLOCK_LANES + lane],
-				err = fac[3 * RQ_BLOCK_LANES + lane];
+	rq_factors	f = RabitqTailGetFactors(&c->geom, tail, lane);
 
 	if (c->metric != RQ_METRIC_IP)
-		return fac[lane];
-	return Max(0.0, c->dp * (a / 2) * (a / 2) - (c->dp - 1) * err * err / 4);
+		return f.add;
+	return Max(0.0, c->dp * ((double) f.a / 2) * ((double) f.a / 2) - (c->dp - 1) * (double) f.err * f.err / 4);
 }
 
 static void
@@ -86,7 +85,7 @@ CountPage(StatsState *st, int list, Page page)
 			}
 			st->per_list[list]++;
 			st->entries++;
-			st->residual2 += ResidualNorm2(st->cache, RabitqTailFactors(g, item), l);
+			st->residual2 += ResidualNorm2(st->cache, item, l);
 			if (!table_index_fetch_tuple_check(st->heap, &RabitqTailTids(g, item)[l], SnapshotSelf,
 											   &all_dead) && all_dead)
 				st->dead++;
