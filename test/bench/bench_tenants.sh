@@ -16,25 +16,11 @@
 # asserts nothing.
 set -eu
 cd "$(dirname "$0")/../.."
-. test/tools/pgcluster.sh
+. test/bench/bench_cluster.sh
 
 set_name=${1:-sift100k}
-data=${2:-../shared/data}/$set_name
 nq=${3:-100}
-[ -d "$data" ] || { echo "no data set at $data" >&2; exit 1; }
-make -s build/tools/vecs2pg >/dev/null
-trap pgcluster_stop EXIT
-pgcluster_start "$(mktemp -d)"
-cat >>"$PGCLUSTER_DIR/data/postgresql.conf" <<CONF
-shared_buffers = '4GB'
-maintenance_work_mem = '2GB'
-work_mem = '64MB'
-max_wal_size = '8GB'
-checkpoint_timeout = '30min'
-CONF
-pgcluster_restart ""
-
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+bench_start "$set_name" "${2:-}"
 tenants="A B C D"
 declare -A role=(
 	[A]=aaaaaaaa-0000-0000-0000-000000000000 [B]=bbbbbbbb-0000-0000-0000-000000000000
