@@ -1,14 +1,15 @@
 /*
  * rq_rerank.c
  *	  Two binary min-heaps: candidates by lower bound, results by exact
- *	  distance.  Ties break on the id, so the stream is deterministic.
+ *	  distance.  Keys follow rq_order_before (NaN last) and ties break on the
+ *	  id, so the order is total and the stream deterministic for any keys.
  */
 #include "rq_rerank.h"
 
 static inline int
 rq_before(const rq_candidate *a, const rq_candidate *b)
 {
-	return a->key < b->key || (a->key == b->key && a->id < b->id);
+	return rq_order_before(a->key, b->key) || (rq_order_same(a->key, b->key) && a->id < b->id);
 }
 
 /* Makes room for one more item. */
@@ -217,7 +218,7 @@ rq_rerank_new_epoch(rq_rerank *rr)
 
 	for (size_t i = 0; i < rr->late.count; i++)
 		if (rq_heap_push(&rr->ready, &rr->alloc, rr->late.items[i]) != RQ_OK)
-			return 0;
+			return RQ_EPOCH_NO_MEMORY;
 	rr->late.count = rr->late.ordered = 0;
 	rr->emitted_any = 0;
 	return back;
@@ -229,23 +230,24 @@ rq_rerank_push_slow(rq_rerank *rr, uint64_t id, double lower_bound)
 	return rq_wait(rr, (rq_candidate) {lower_bound, id});
 }
 
-int
-rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx, uint64_t *id, double *distance)
+/*
+ * Re-ranks waiting candidates until the smallest known exact distance is no
+ * larger than every waiting bound; returns 0, or -1 when out of memory.
+ */
+static int
+rq_settle(rq_rerank *rr, rq_exact_fn exact, void *ctx)
 {
-	const rq_candidate *top;
-	rq_candidate best;
-
-	/* re-rank until the best known exact distance beats every waiting bound */
 	for (;;)
 	{
+		const rq_candidate *top;
 		rq_candidate c;
 		double		d;
 		int			answer;
 
 		if (rq_waiting_top(rr, &top) != RQ_OK)
 			return -1;
-		if (top == NULL || (rr->ready.count > 0 && rr->ready.items[0].key <= top->key))
-			break;
+		if (top == NULL || (rr->ready.count > 0 && !rq_order_before(top->key, rr->ready.items[0].key)))
+			return 0;
 		c = rq_heap_pop(&rr->pending);
 		rr->exact_computed++;
 		answer = exact(ctx, c.id, &d);
@@ -254,6 +256,7 @@ rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx, uint64_t *id, double
 		if (answer == RQ_REFINED)
 		{
 			rr->refined++;
+			d = (d != d) ? -INFINITY : d;
 			if (rq_wait(rr, (rq_candidate) {d, c.id}) != RQ_OK)
 				return -1;
 			continue;
@@ -261,22 +264,35 @@ rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx, uint64_t *id, double
 		if (rq_heap_push(&rr->ready, &rr->alloc, (rq_candidate) {d, c.id}) != RQ_OK)
 			return -1;
 	}
-	if (rr->ready.count == 0)
-		return 0;
-	best = rq_heap_pop(&rr->ready);
-	/* strict: a late row (its bound was violated) waits for the next epoch */
-	if (rr->strict && rr->emitted_any && best.key < rr->last)
+}
+
+int
+rq_rerank_next(rq_rerank *rr, rq_exact_fn exact, void *ctx, uint64_t *id, double *distance)
+{
+	/* a loop, not recursion: any number of late rows in a row costs no stack */
+	for (;;)
 	{
-		rr->late_rows++;
-		if (rq_heap_append(&rr->late, &rr->alloc, best) != RQ_OK)
+		rq_candidate best;
+
+		if (rq_settle(rr, exact, ctx) != 0)
 			return -1;
-		return rq_rerank_next(rr, exact, ctx, id, distance);
+		if (rr->ready.count == 0)
+			return 0;
+		best = rq_heap_pop(&rr->ready);
+		/* strict: a late row (its bound was violated) waits for the next epoch */
+		if (rr->strict && rr->emitted_any && rq_order_before(best.key, rr->last))
+		{
+			rr->late_rows++;
+			if (rq_heap_append(&rr->late, &rr->alloc, best) != RQ_OK)
+				return -1;
+			continue;
+		}
+		rr->emitted_any = 1;
+		rr->last = best.key;
+		*id = best.id;
+		*distance = best.key;
+		return 1;
 	}
-	rr->emitted_any = 1;
-	rr->last = best.key;
-	*id = best.id;
-	*distance = best.key;
-	return 1;
 }
 
 size_t

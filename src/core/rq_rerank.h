@@ -32,6 +32,8 @@
 #ifndef RQ_RERANK_H
 #define RQ_RERANK_H
 
+#include <math.h>
+
 #include "rq_types.h"
 
 typedef struct rq_candidate
@@ -90,12 +92,16 @@ extern void rq_rerank_init(rq_rerank *rr, const rq_allocator *alloc);
 extern rq_status rq_rerank_push_slow(rq_rerank *rr, uint64_t id, double lower_bound);
 
 /*
- * Adds a candidate; RQ_ERR_NO_MEMORY if the heap cannot grow.  Inline for
+ * Adds a candidate; RQ_ERR_NO_MEMORY if the heap cannot grow.  A NaN lower
+ * bound counts as -infinity.  Inline for
  * the common case, a scan filling the pool before its first pop.
  */
 static inline rq_status
 rq_rerank_push(rq_rerank *rr, uint64_t id, double lower_bound)
 {
+	/* a NaN bound (arithmetic on extreme values) bounds nothing: -inf, so exact first */
+	if (lower_bound != lower_bound)
+		lower_bound = -INFINITY;
 	if (rr->has_threshold == RQ_HEAP_NONE && rr->pool.count < rr->pool.capacity)
 	{
 		rr->pool.items[rr->pool.count].key = lower_bound;
@@ -117,8 +123,9 @@ extern void rq_rerank_set_strict(rq_rerank *rr, int strict);
 
 /*
  * Starts a new epoch: the order restarts, and rows set aside as late are
- * ready again.  Returns how many were put back.
+ * ready again.  Returns how many were put back, or RQ_EPOCH_NO_MEMORY.
  */
+#define RQ_EPOCH_NO_MEMORY ((size_t) -1)
 extern size_t rq_rerank_new_epoch(rq_rerank *rr);
 
 /* Number of candidates not yet emitted (waiting, ready or set aside). */

@@ -7,7 +7,8 @@
 static inline int
 rq_ranked_before(const rq_ranked *a, const rq_ranked *b)
 {
-	return a->score < b->score || (a->score == b->score && a->index < b->index);
+	return rq_order_before(a->score, b->score) ||
+		(rq_order_same(a->score, b->score) && a->index < b->index);
 }
 
 /* Moves c down from slot i of the max-heap h[0, n). */

@@ -2,8 +2,9 @@
  * rq_select.h
  *	  The k smallest of n scores, smallest first, in O(n log k) with one
  *	  compare for most items: a scan probes the nearest few of thousands of
- *	  lists without sorting them all.  Ties break on the index, so the order
- *	  is total and deterministic, and a selection can continue after the last
+ *	  lists without sorting them all.  Scores follow rq_order_before (NaN
+ *	  last) and ties break on the index, so the order is total and
+ *	  deterministic whatever the scores, and a selection can continue after the last
  *	  item of the previous one (the next batch of an iterative scan).
  */
 #ifndef RQ_SELECT_H

@@ -62,6 +62,26 @@ rq_code_words(int dp)
 	return dp / 64;
 }
 
+/*
+ * The total order of scores and distances every ranking in the core uses:
+ * -inf < finite < +inf < NaN, all NaNs equal.  A user's numbers can make a
+ * score NaN (a query near the float limits); with IEEE comparisons alone a
+ * NaN is neither before nor after anything, which breaks heaps and selections.
+ * NaN last matches PostgreSQL's float8 ordering, so ORDER BY puts such rows
+ * where the SQL operators do.
+ */
+static inline int
+rq_order_before(double a, double b)
+{
+	return a < b || (b != b && a == a);
+}
+
+static inline int
+rq_order_same(double a, double b)
+{
+	return a == b || (a != a && b != b);
+}
+
 /* Bits of the quantized query (RABITQ.md 2.2: Bq = 4). */
 #define RQ_QUERY_BITS 4
 

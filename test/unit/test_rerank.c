@@ -344,6 +344,65 @@ test_out_of_memory(void)
 	rq_rerank_free(&rr);
 }
 
+/*
+ * Non-finite keys (a hostile query's bounds and distances): NaN distances
+ * come last, the stream ends, and every row comes out once.  Then a run of
+ * 200,000 late rows in a row in strict mode: emitted without recursion (a
+ * recursive implementation overflows the stack here).
+ */
+static void
+test_non_finite(void)
+{
+	size_t		n = 3000;
+	float	   *distance = rq_test_alloc(sizeof(float) * n);
+	exact_table t = {distance, 0, 0};
+	rq_rerank	rr;
+	uint64_t	id;
+	double		d,
+				last = -INFINITY;
+	size_t		emitted = 0;
+	int			bad = 0,
+				nan_seen = 0;
+
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	for (size_t i = 0; i < n; i++)
+	{
+		distance[i] = (i % 5 == 0) ? NAN : (i % 5 == 1) ? INFINITY : (float) (i % 97);
+		rq_rerank_push(&rr, i, (i % 7 == 0) ? NAN : (i % 7 == 1) ? -INFINITY : (double) (i % 97) - 1.0);
+	}
+	while (rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1 && emitted <= n)
+	{
+		bad += nan_seen && !isnan(d);
+		bad += !isnan(d) && d < last;
+		nan_seen |= isnan(d);
+		last = isnan(d) ? last : d;
+		emitted++;
+	}
+	RQ_CHECK(bad == 0 && emitted == n, "%d out of order, %zu of %zu", bad, emitted, n);
+	rq_rerank_free(&rr);
+
+	n = 200000;
+	distance = realloc(distance, sizeof(float) * n);
+	t.distance = distance;
+	rq_rerank_init(&rr, &rq_malloc_allocator);
+	rq_rerank_set_strict(&rr, 1);
+	/* row 0 is emitted first at distance n; every other row is nearer: late */
+	distance[0] = (float) n;
+	rq_rerank_push(&rr, 0, -1.0);
+	for (size_t i = 1; i < n; i++)
+	{
+		distance[i] = (float) i;
+		rq_rerank_push(&rr, i, (double) n + 1.0);
+	}
+	RQ_CHECK(rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1 && id == 0, "row 0 first");
+	RQ_CHECK(rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 0, "the rest are late");
+	RQ_CHECK(rr.late_rows == n - 1, "%zu late rows", rr.late_rows);
+	RQ_CHECK(rq_rerank_new_epoch(&rr) == n - 1, "the late rows come back");
+	RQ_CHECK(rq_rerank_next(&rr, exact_lookup, &t, &id, &d) == 1 && id == 1, "nearest late row first");
+	rq_rerank_free(&rr);
+	free(distance);
+}
+
 const rq_test_case rq_rerank_tests[] = {
 	{"rerank/valid bounds give exact order, dropped rows vanish", test_exact_order, 0},
 	{"rerank/exact distances computed lazily", test_lazy, 0},
@@ -352,5 +411,6 @@ const rq_test_case rq_rerank_tests[] = {
 	{"rerank/refined bounds: exact order, few exact distances", test_refine, 0},
 	{"rerank/heap and pool: callback in bound order through refills", test_bound_order, 0},
 	{"rerank/allocation failure reported", test_out_of_memory, 0},
+	{"rerank/NaN and infinite keys, 200,000 late rows in a row", test_non_finite, 0},
 	{NULL, NULL, 0}
 };

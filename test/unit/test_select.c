@@ -4,6 +4,7 @@
  *	  full sort by (score, index), ties included, for every k, and chained
  *	  selections that continue after the previous one cover everything once.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "core/rq_random.h"
@@ -91,8 +92,55 @@ test_continue_after(void)
 	free(out);
 }
 
+/*
+ * Scores a hostile query can produce (NaN, infinities): the selection still
+ * follows the total order -inf < finite < +inf < NaN, and chained batches
+ * still cover every item once, so an iterative scan always advances.
+ */
+static void
+test_non_finite(void)
+{
+	int			n = 200;
+	float	   *score = rq_test_alloc(sizeof(float) * n);
+	rq_ranked  *out = rq_test_alloc(sizeof(rq_ranked) * n);
+	rq_ranked	last;
+	int			done = 0,
+				bad = 0;
+	int			seen[200] = {0};
+
+	for (int i = 0; i < n; i++)
+		score[i] = (i % 3 == 0) ? NAN : (i % 3 == 1) ? (float) (n - i) : (i % 2 ? INFINITY : -INFINITY);
+	while (done < n)
+	{
+		int			got = rq_select_smallest(score, n, 7, done > 0 ? &last : NULL, out);
+
+		RQ_CHECK(got > 0, "stalled after %d of %d", done, n);
+		if (got <= 0)
+			break;
+		for (int i = 0; i < got; i++)
+		{
+			seen[out[i].index]++;
+			/* NaN only after every number, -inf before everything else */
+			if (i > 0 || done > 0)
+			{
+				float		prev = i > 0 ? out[i - 1].score : last.score;
+
+				bad += (isnan(prev) && !isnan(out[i].score)) || (out[i].score < prev);
+			}
+		}
+		done += got;
+		last = out[got - 1];
+	}
+	for (int i = 0; i < n; i++)
+		bad += seen[i] != 1;
+	RQ_CHECK(bad == 0 && done == n, "%d out of order or not once, %d of %d", bad, done, n);
+	free(score);
+	free(out);
+}
+
 const rq_test_case rq_select_tests[] = {
 	{"select/k smallest equal a full sort, ties included", test_every_k, 0},
 	{"select/continuing after the previous batch covers all once", test_continue_after, 0},
+	{"select/NaN and infinite scores: total order, every item once", test_non_finite, 0},
 	{NULL, NULL, 0}
 };
