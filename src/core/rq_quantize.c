@@ -24,6 +24,26 @@ rq_preprocess(rq_metric metric, const float *x, int dim, float *out)
 	return RQ_OK;
 }
 
+#define RQ_QUERY_SAFE_EXP 60
+
+rq_status
+rq_preprocess_query(rq_metric metric, const float *x, int dim, float *out)
+{
+	rq_status	status = rq_preprocess(metric, x, dim, out);
+	float		maxabs = 0.0f;
+	int			exp;
+
+	if (status != RQ_OK || metric != RQ_METRIC_IP)
+		return status;
+	for (int i = 0; i < dim; i++)
+		maxabs = fabsf(out[i]) > maxabs ? fabsf(out[i]) : maxabs;
+	(void) frexpf(maxabs, &exp);
+	if (exp > RQ_QUERY_SAFE_EXP)
+		for (int i = 0; i < dim; i++)
+			out[i] = ldexpf(out[i], RQ_QUERY_SAFE_EXP - exp);
+	return RQ_OK;
+}
+
 void
 rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
 			uint64_t *code, rq_factors *f)

@@ -33,6 +33,15 @@ typedef struct rq_factors
 extern rq_status rq_preprocess(rq_metric metric, const float *x, int dim, float *out);
 
 /*
+ * The same for a query vector, which may also be scaled: under inner
+ * product, ranking by <q, o> does not change when q is multiplied by a
+ * positive number, so a query with elements beyond 2^60 is scaled down by a
+ * power of two, keeping every estimate of the scan finite.  (Exact distances
+ * come from the query as given.)
+ */
+extern rq_status rq_preprocess_query(rq_metric metric, const float *x, int dim, float *out);
+
+/*
  * Quantizes the rotated residual r (Dp floats).  c_rot, the rotated centroid,
  * is needed for RQ_METRIC_IP only (may be NULL otherwise).
  */

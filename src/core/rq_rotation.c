@@ -5,6 +5,7 @@
 #include "rq_rotation.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rq_blas.h"
@@ -133,7 +134,7 @@ rq_rotate_fht(const rq_rotation *r, const float *x, float *out)
 	while (t * 2 <= dp)
 		t *= 2;
 	scale = (float) (1.0 / sqrt((double) t));
-	memcpy(out, x, sizeof(float) * r->dim);
+	memmove(out, x, sizeof(float) * r->dim);	/* x may be out (rq_rotate) */
 	memset(out + r->dim, 0, sizeof(float) * (dp - r->dim));
 
 	for (int round = 0; round < RQ_FHT_ROUNDS; round++)
@@ -157,16 +158,65 @@ rq_rotate_fht(const rq_rotation *r, const float *x, float *out)
 	}
 }
 
+/*
+ * Inputs up to 2^100 per element are rotated as they are.  The transforms
+ * sum up to Dp <= 2^14 elements before scaling, and a coordinate of the
+ * result can reach |x| <= 2^7 max|x_i|, so larger inputs (a user may store
+ * or query elements up to 3.4e38 = 2^128) would overflow in the middle of
+ * the sums although the result is representable.  Those are scaled down by
+ * a power of two first and back up after: exact, apart from elements that
+ * fall below the float range on the way, which are far below the rounding
+ * of the large ones anyway.  A result beyond the float range becomes
+ * infinite, as the true value is.
+ */
+#define RQ_ROTATE_SAFE_EXP 100
+
+static void
+rq_rotate_plain(const rq_rotation *r, const float *x, float *out)
+{
+	if (r->kind == RQ_ROTATION_FHT_KAC)
+		rq_rotate_fht(r, x, out);
+	else						/* only the first D columns meet non-zero input */
+		rq_sgemv(r->dp, r->dim, r->matrix, r->dp, x, out);
+}
+
 void
 rq_rotate(const rq_rotation *r, const float *x, float *out)
 {
-	if (r->kind == RQ_ROTATION_FHT_KAC)
+	float		maxabs = 0.0f;
+	int			exp;
+
+	for (int i = 0; i < r->dim; i++)
+		maxabs = fabsf(x[i]) > maxabs ? fabsf(x[i]) : maxabs;
+	(void) frexpf(maxabs, &exp);
+	if (exp <= RQ_ROTATE_SAFE_EXP)
 	{
-		rq_rotate_fht(r, x, out);
+		rq_rotate_plain(r, x, out);
 		return;
 	}
-	/* only the first D columns meet non-zero input (the rest is padding) */
-	rq_sgemv(r->dp, r->dim, r->matrix, r->dp, x, out);
+	if (r->kind == RQ_ROTATION_FHT_KAC)
+	{
+		/* FHT-Kac works in place: out doubles as the scaled input (Dp >= D) */
+		for (int i = 0; i < r->dim; i++)
+			out[i] = ldexpf(x[i], RQ_ROTATE_SAFE_EXP - exp);
+		rq_rotate_fht(r, out, out);
+	}
+	else
+	{
+		float	   *scaled = malloc(sizeof(float) * r->dim);
+
+		if (scaled == NULL)
+		{
+			rq_rotate_plain(r, x, out);
+			return;
+		}
+		for (int i = 0; i < r->dim; i++)
+			scaled[i] = ldexpf(x[i], RQ_ROTATE_SAFE_EXP - exp);
+		rq_rotate_plain(r, scaled, out);
+		free(scaled);
+	}
+	for (int i = 0; i < r->dp; i++)
+		out[i] = ldexpf(out[i], exp - RQ_ROTATE_SAFE_EXP);
 }
 
 void
@@ -175,7 +225,7 @@ rq_rotate_batch(const rq_rotation *r, const float *x, size_t n, float *out)
 	if (r->kind == RQ_ROTATION_FHT_KAC)
 	{
 		for (size_t i = 0; i < n; i++)
-			rq_rotate_fht(r, x + i * r->dim, out + i * r->dp);
+			rq_rotate(r, x + i * r->dim, out + i * r->dp);
 		return;
 	}
 	/* out (n x Dp) = X (n x D) * M[:, :D]^T */

@@ -8,6 +8,7 @@
  *	  with every vector, each through its own list's residual query.
  */
 #include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -294,11 +295,38 @@ test_query_levels(void)
 	RQ_CHECK(bad_bits == 0, "%d plane bits differ from the levels", bad_bits);
 }
 
+/*
+ * Query preprocessing: L2 and cosine as for data; an inner-product query
+ * with elements beyond 2^60 scaled by a power of two (exactly: every ratio
+ * between elements kept), smaller ones untouched.
+ */
+static void
+test_query_scaling(void)
+{
+	float		x[4] = {3.0e38f, -1.5e38f, 1.0f, 0.0f},
+				out[4],
+				small[4] = {2.0f, -3.0f, 0.5f, 0.0f};
+	int			exact = 1;
+
+	RQ_CHECK(rq_preprocess_query(RQ_METRIC_L2, x, 4, out) == RQ_OK && memcmp(x, out, sizeof(x)) == 0,
+			 "L2: the query as given");
+	RQ_CHECK(rq_preprocess_query(RQ_METRIC_IP, x, 4, out) == RQ_OK, "IP");
+	RQ_CHECK(fabsf(out[0]) <= ldexpf(1.0f, 60) && fabsf(out[0]) >= ldexpf(1.0f, 59), "IP: largest element near 2^60 (%g)", out[0]);
+	for (int i = 0; i < 4; i++)
+		exact &= out[i] == ldexpf(x[i], ilogb(out[0]) - ilogb(x[0]));
+	RQ_CHECK(exact, "IP: scaled by a power of two");
+	RQ_CHECK(rq_preprocess_query(RQ_METRIC_IP, small, 4, out) == RQ_OK && memcmp(small, out, sizeof(small)) == 0,
+			 "IP: ordinary queries untouched");
+	RQ_CHECK(rq_preprocess_query(RQ_METRIC_COSINE, x, 4, out) == RQ_OK && fabs(out[0] - 0.894427) < 1e-5,
+			 "cosine: the unit vector (%g)", out[0]);
+}
+
 const rq_test_case rq_estimator_tests[] = {
 	{"estimator/zero residual is exact", test_zero_residual, 0},
 	{"estimator/constant residual query (delta = 0)", test_constant_query, 0},
 	{"estimator/cosine rejects zero vectors", test_zero_vector, 0},
 	{"estimator/4-bit query levels", test_query_levels, 0},
+	{"estimator/query preprocessing scales huge inner-product queries", test_query_scaling, 0},
 	{"estimator/oracles at D=128 (L2, dense rotation)", test_l2_128, 1},
 	{"estimator/oracles at D=768 (L2, fht-kac rotation)", test_l2_768, 1},
 	{"estimator/oracles for inner product and cosine", test_ip_cosine, 1},

@@ -192,6 +192,65 @@ test_fht(void)
 	check_batch(RQ_ROTATION_FHT_KAC);
 }
 
+/*
+ * Elements near the float limit (a user may store or query 3.4e38): the
+ * rotation never makes NaN, keeps the norm wherever the result is
+ * representable, and rotating x equals rotating x / 2^40 times 2^40 bit for
+ * bit (no intermediate sum overflowed).
+ */
+static void
+test_huge(void)
+{
+	static const int huge_dims[] = {32, 768, 16000};
+	rq_pcg32	rng;
+
+	rq_pcg32_seed(&rng, 9, 9);
+	for (size_t d = 0; d < sizeof(huge_dims) / sizeof(huge_dims[0]); d++)
+	{
+		int			dim = huge_dims[d],
+					dp = rq_padded_dim(dim);
+		rq_rotation r;
+		float	   *state,
+				   *x = rq_test_alloc(sizeof(float) * dim),
+				   *small = rq_test_alloc(sizeof(float) * dim),
+				   *out = rq_test_alloc(sizeof(float) * dp),
+				   *out_small = rq_test_alloc(sizeof(float) * dp);
+		int			nan = 0,
+					inf = 0,
+					differ = 0;
+
+		make_rotation(&r, RQ_ROTATION_FHT_KAC, dim, 3, &state);
+		for (int t = 0; t < 4; t++)
+		{
+			/* t = 0: elements up to 3.4e38; t > 0: norms within the float range */
+			double		scale = t == 0 ? 3.4e38 : 3.0e38 / sqrt((double) dim) / (1 << t);
+
+			for (int i = 0; i < dim; i++)
+			{
+				x[i] = (float) ((2.0 * rq_pcg32_uniform(&rng) - 1.0) * scale);
+				small[i] = ldexpf(x[i], -40);
+			}
+			rq_rotate(&r, x, out);
+			rq_rotate(&r, small, out_small);
+			for (int i = 0; i < dp; i++)
+			{
+				nan += isnan(out[i]);
+				inf += isinf(out[i]) && t > 0;
+				differ += isfinite(out[i]) && out[i] != ldexpf(out_small[i], 40);
+			}
+			if (t > 0)
+				RQ_CHECK(fabs(norm(out, dp) / norm(x, dim) - 1.0) < 1e-6, "dim %d: norm", dim);
+		}
+		RQ_CHECK(nan == 0 && inf == 0 && differ == 0, "dim %d: %d NaN, %d infinite, %d differ",
+				 dim, nan, inf, differ);
+		free(state);
+		free(x);
+		free(small);
+		free(out);
+		free(out_small);
+	}
+}
+
 /* Padding: Dp = max(64, 64 ceil(D / 64)). */
 static void
 test_padding(void)
@@ -205,5 +264,6 @@ const rq_test_case rq_rotation_tests[] = {
 	{"rotation/padded dimension", test_padding, 0},
 	{"rotation/dense haar: norms, orthogonal, deterministic, batch", test_dense, 0},
 	{"rotation/fht-kac: norms, orthogonal, deterministic, batch", test_fht, 0},
+	{"rotation/elements near the float limit: no overflow inside", test_huge, 0},
 	{NULL, NULL, 0}
 };
