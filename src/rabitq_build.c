@@ -75,7 +75,8 @@ typedef struct BuildState
 	uint8	   *batch_keys;		/* BatchRows x key_bytes */
 	float	   *batch_norm2;
 	int32	   *batch_list;
-	float	   *batch_block;	/* BatchRows x lists (GEMM output) */
+	float	   *batch_block;	/* block_rows x lists (GEMM output) */
+	int			block_rows;		/* rows per GEMM block (rq_gemm_block_rows) */
 	float	   *prep;			/* D: one preprocessed row */
 	uint64_t   *code;
 	double		indexed;
@@ -185,6 +186,13 @@ SampleTable(BuildState *bs, Sample *s)
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	FreeExecutorState(estate);
+	/*
+	 * FormIndexDatum prepared the index expressions in that executor state;
+	 * forget them, or the loading scan would evaluate freed ones (as
+	 * heapam_index_build_range_scan does after its own scan).
+	 */
+	bs->indexInfo->ii_ExpressionsState = NIL;
+	bs->indexInfo->ii_PredicateState = NULL;
 	UnregisterSnapshot(snapshot);
 }
 
@@ -205,15 +213,16 @@ SampleWithCapacity(BuildState *bs, Sample *s, int capacity)
 static Size
 BuildMemory(const BuildState *bs, int samples, int lists)
 {
-	rq_kmeans_config cfg = {bs->dim, lists, 1, 0, 0, 0, 0};
+	rq_kmeans_config cfg = {.dim = bs->dim, .k = lists, .max_iterations = 1};
 	Size		need = 0;
 
 	need = add_size(need, mul_size(mul_size(samples, bs->dim), sizeof(float)));
 	need = add_size(need, rq_kmeans_work_bytes(Max(samples, lists), &cfg));
 	need = add_size(need, mul_size(mul_size(lists, bs->dim + bs->dp + 1), sizeof(float)));
 	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg), BLCKSZ + sizeof(ListWriter)));
-	need = add_size(need, mul_size(BatchRows(bs->dp), (Size) (bs->dp + lists + 4) * sizeof(float) +
+	need = add_size(need, mul_size(BatchRows(bs->dp), (Size) (bs->dp + 4) * sizeof(float) +
 								   bs->keys.key_bytes));
+	need = add_size(need, mul_size(mul_size(rq_gemm_block_rows(lists, bs->dp), lists), sizeof(float)));
 	if (bs->keys.nkeys > 0)
 		need = add_size(need, RabitqPostingBuildMemory(bs->buckets));
 	return need;
@@ -252,6 +261,27 @@ PlanSample(const BuildState *bs, int lists, double rows, bool report)
 
 /* ---- phase 2: k-means ---- */
 
+#define RABITQ_KMEANS_ITERATIONS 10
+
+/*
+ * k-means' tick: cancellation between its bounded steps, and its progress
+ * (in the k-means phase tuples_done counts Lloyd iterations of
+ * tuples_total).
+ */
+static void
+KmeansTick(void *ctx, rq_kmeans_stage stage, int done, int total)
+{
+	(void) ctx;
+	CHECK_FOR_INTERRUPTS();
+	if (stage == RQ_KMEANS_LLOYD)
+	{
+		const int	index[] = {PROGRESS_CREATEIDX_TUPLES_TOTAL, PROGRESS_CREATEIDX_TUPLES_DONE};
+		const int64 value[] = {total, done};
+
+		pgstat_progress_update_multi_param(2, index, value);
+	}
+}
+
 /* Centroids of the sample (k <= sample rows), in the original space, then rotated. */
 static void
 ClusterSample(BuildState *bs, Sample *s)
@@ -261,8 +291,9 @@ ClusterSample(BuildState *bs, Sample *s)
 	bs->centroids = palloc0(mul_size(mul_size(k, bs->dim), sizeof(float)));
 	if (s->count > 0)
 	{
-		rq_kmeans_config cfg = {bs->dim, k, 10, RABITQ_ROTATION_SEED,
-		bs->metric == RQ_METRIC_COSINE, 0, 0};
+		rq_kmeans_config cfg = {.dim = bs->dim, .k = k, .max_iterations = RABITQ_KMEANS_ITERATIONS,
+			.seed = RABITQ_ROTATION_SEED, .spherical = bs->metric == RQ_METRIC_COSINE,
+		.tick = KmeansTick};
 		void	   *work = palloc(rq_kmeans_work_bytes(s->count, &cfg));
 		rq_kmeans_result res;
 
@@ -394,9 +425,16 @@ FlushBatch(BuildState *bs)
 	if (bs->batch_count == 0)
 		return;
 	rq_squared_norms(bs->batch, bs->batch_count, bs->dp, bs->batch_norm2);
-	rq_assign_nearest(bs->batch, bs->batch_norm2, bs->batch_count, bs->dp, bs->centroids_rot,
-					  bs->cnorm2, bs->lists, bs->batch_list, NULL, bs->batch_block,
-					  BatchRows(bs->dp));
+	/* one bounded GEMM block at a time, cancellable between them */
+	for (int start = 0; start < bs->batch_count; start += bs->block_rows)
+	{
+		int			rows = Min(bs->block_rows, bs->batch_count - start);
+
+		rq_assign_nearest(bs->batch + (Size) start * bs->dp, bs->batch_norm2 + start, rows, bs->dp,
+						  bs->centroids_rot, bs->cnorm2, bs->lists, bs->batch_list + start, NULL,
+						  bs->batch_block, rows);
+		CHECK_FOR_INTERRUPTS();
+	}
 	for (int i = 0; i < bs->batch_count; i++)
 	{
 		int			l = bs->batch_list[i];
@@ -615,7 +653,8 @@ InitLoading(BuildState *bs)
 	bs->batch_keys = palloc0(Max((Size) BatchRows(bs->dp) * bs->keys.key_bytes, 1));
 	bs->batch_norm2 = palloc(sizeof(float) * BatchRows(bs->dp));
 	bs->batch_list = palloc(sizeof(int32) * BatchRows(bs->dp));
-	bs->batch_block = palloc(mul_size(BatchRows(bs->dp), sizeof(float) * bs->lists));
+	bs->block_rows = (int) rq_gemm_block_rows(bs->lists, bs->dp);
+	bs->batch_block = palloc(mul_size(mul_size(bs->block_rows, bs->lists), sizeof(float)));
 }
 
 /* Writes the last images of every list and returns the directory entries. */
@@ -700,7 +739,14 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	pfree(sample.rows);
 
 	/* phase 3: metapage, centroids, then every row into its list */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_LOAD);
+	{
+		/* the k-means phase counted its iterations in the tuple counters */
+		const int	index[] = {PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_CREATEIDX_TUPLES_TOTAL,
+		PROGRESS_CREATEIDX_TUPLES_DONE};
+		const int64 value[] = {RABITQ_PHASE_LOAD, (int64) sample.seen, 0};
+
+		pgstat_progress_update_multi_param(3, index, value);
+	}
 	meta = NewMeta(&bs.keys, bs.dim, bs.dp, bs.metric, bs.lists);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, MAIN_FORKNUM));	/* block 0 */
 	meta.centroid_start = WriteCentroids(index, MAIN_FORKNUM, bs.centroids_rot,

@@ -32,10 +32,28 @@ typedef struct rq_kmeans_work
 	float	   *dots;			/* m */
 } rq_kmeans_work;
 
+#define RQ_GEMM_BLOCK_WORK (UINT64_C(1) << 25)
+
+size_t
+rq_gemm_block_rows(int k, int dim)
+{
+	uint64_t	per_row = (uint64_t) (k > 0 ? k : 1) * (uint64_t) (dim > 0 ? dim : 1);
+	uint64_t	rows = RQ_GEMM_BLOCK_WORK / per_row;
+
+	return rows < 1 ? 1 : (rows > 1024 ? 1024 : (size_t) rows);
+}
+
 static size_t
 rq_block_rows(const rq_kmeans_config *cfg)
 {
-	return cfg->block_rows ? cfg->block_rows : 1024;
+	return cfg->block_rows ? cfg->block_rows : rq_gemm_block_rows(cfg->k, cfg->dim);
+}
+
+static inline void
+rq_tick(const rq_kmeans_config *cfg, rq_kmeans_stage stage, int done, int total)
+{
+	if (cfg->tick != NULL)
+		cfg->tick(cfg->tick_ctx, stage, done, total);
 }
 
 static size_t
@@ -226,6 +244,7 @@ rq_kmeans_seed(const float *data, size_t n, const rq_kmeans_config *cfg, float *
 
 		memcpy(centre, w.rows + pick * dim, sizeof(float) * dim);
 		rq_seed_update(&w, m, dim, centre, w.rownorm2[pick]);
+		rq_tick(cfg, RQ_KMEANS_SEEDING, c + 1, cfg->k);
 	}
 	return RQ_OK;
 }
@@ -249,9 +268,11 @@ rq_normalize_rows(float *x, int k, int dim)
  * clusters with more than one row); returns how many were re-seeded.
  */
 static int
-rq_reseed_empty(const float *data, size_t n, int dim, int k, rq_kmeans_work *w,
-				float *centroids)
+rq_reseed_empty(const float *data, size_t n, const rq_kmeans_config *cfg, rq_kmeans_work *w,
+				float *centroids, int iteration)
 {
+	int			dim = cfg->dim,
+				k = cfg->k;
 	int			reseeded = 0;
 
 	for (int j = 0; j < k; j++)
@@ -271,6 +292,7 @@ rq_reseed_empty(const float *data, size_t n, int dim, int k, rq_kmeans_work *w,
 		w->assign[far] = j;
 		w->dist[far] = 0.0f;
 		reseeded++;
+		rq_tick(cfg, RQ_KMEANS_LLOYD, iteration, cfg->max_iterations);
 	}
 	return reseeded;
 }
@@ -332,6 +354,7 @@ rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_config *cfg, float 
 				changed += (w.assign[start + r] != w.fresh[r]);
 				w.assign[start + r] = w.fresh[r];
 			}
+			rq_tick(cfg, RQ_KMEANS_LLOYD, result->iterations, cfg->max_iterations);
 		}
 		result->iterations++;
 		result->changed = changed;
@@ -341,9 +364,10 @@ rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_config *cfg, float 
 		if (changed == 0)
 			break;
 		rq_update_centroids(data, n, dim, k, &w, centroids);
-		result->reseeded += rq_reseed_empty(data, n, dim, k, &w, centroids);
+		result->reseeded += rq_reseed_empty(data, n, cfg, &w, centroids, result->iterations);
 		if (cfg->spherical)
 			rq_normalize_rows(centroids, k, dim);
+		rq_tick(cfg, RQ_KMEANS_LLOYD, result->iterations, cfg->max_iterations);
 	}
 	return RQ_OK;
 }

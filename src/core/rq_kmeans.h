@@ -15,6 +15,21 @@
 
 #include "rq_types.h"
 
+/* Where k-means is when it calls its tick (see rq_kmeans_config). */
+typedef enum rq_kmeans_stage
+{
+	RQ_KMEANS_SEEDING = 1,		/* done = centres chosen, total = k */
+	RQ_KMEANS_LLOYD = 2			/* done = iterations finished, total = max_iterations */
+} rq_kmeans_stage;
+
+/*
+ * Called between bounded steps of work (a centre chosen, a GEMM block, an
+ * iteration): the caller's chance to report progress and to check for
+ * cancellation.  It may leave by longjmp (a PostgreSQL ERROR): k-means keeps
+ * everything in the caller's workspace, so nothing leaks.
+ */
+typedef void (*rq_kmeans_tick) (void *ctx, rq_kmeans_stage stage, int done, int total);
+
 typedef struct rq_kmeans_config
 {
 	int			dim;
@@ -23,8 +38,17 @@ typedef struct rq_kmeans_config
 	uint64_t	seed;
 	int			spherical;		/* normalise centroids (rows must be unit vectors) */
 	size_t		seed_sample;	/* rows k-means++ looks at; 0: min(n, max(32 k, 8192)) */
-	size_t		block_rows;		/* rows per GEMM block; 0: 1024 */
+	size_t		block_rows;		/* rows per GEMM block; 0: rq_gemm_block_rows(k, dim) */
+	rq_kmeans_tick tick;		/* may be NULL */
+	void	   *tick_ctx;
 } rq_kmeans_config;
+
+/*
+ * Rows per GEMM block when assigning rows to k centroids of dim floats:
+ * about 2^25 multiply-adds (a few milliseconds) per block, 1 to 1024 rows,
+ * so a caller that checks for cancellation between blocks answers quickly.
+ */
+extern size_t rq_gemm_block_rows(int k, int dim);
 
 typedef struct rq_kmeans_result
 {

@@ -184,7 +184,7 @@ bench_kmeans(const char *path, rq_pcg32 *rng)
 				k = 1000;
 	const char *source;
 	float	   *x = kmeans_rows(path, n, dim, rng, &source);
-	rq_kmeans_config cfg = {dim, k, 10, 42, 0, 0, 0};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 10, .seed = 42};
 	size_t		bytes = rq_kmeans_work_bytes(n, &cfg);
 	void	   *work = malloc(bytes);
 	float	   *c = malloc(sizeof(float) * k * dim);

@@ -138,8 +138,8 @@ rq_ground_truth(const rq_dataset *ds, rq_metric metric, int k)
 static float *
 rq_test_lists(const rq_test_ivf *ivf, uint64_t seed)
 {
-	rq_kmeans_config cfg = {ivf->ds->dim, ivf->nlist, 20, seed,
-	ivf->metric == RQ_METRIC_COSINE, 0, 0};
+	rq_kmeans_config cfg = {.dim = ivf->ds->dim, .k = ivf->nlist, .max_iterations = 20, .seed = seed,
+	.spherical = ivf->metric == RQ_METRIC_COSINE};
 	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(ivf->ds->n, &cfg));
 	float	   *centroids = rq_test_alloc(sizeof(float) * ivf->nlist * ivf->ds->dim);
 	rq_kmeans_result res;

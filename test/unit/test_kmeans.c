@@ -94,7 +94,7 @@ test_matches_double_lloyd(void)
 				k = 30,
 				iterations = 8;
 	float	   *data = planted(n, dim, 40, 1.5, 1, NULL);
-	rq_kmeans_config cfg = {dim, k, iterations, 123, 0, 0, 0};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = iterations, .seed = 123};
 	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
 	float	   *c = rq_test_alloc(sizeof(float) * k * dim);
 	double	   *cd = rq_test_alloc(sizeof(double) * k * dim);
@@ -125,7 +125,7 @@ test_recovers_planted(void)
 				k = 10;
 	int		   *truth = rq_test_alloc(sizeof(int) * n);
 	float	   *data = planted(n, dim, k, 20.0, 2, truth);
-	rq_kmeans_config cfg = {dim, k, 25, 7, 0, 0, 0};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 25, .seed = 7};
 	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
 	float	   *c = rq_test_alloc(sizeof(float) * k * dim);
 	float	   *xn = rq_test_alloc(sizeof(float) * n),
@@ -169,7 +169,7 @@ test_deterministic(void)
 	int			dim = 12,
 				k = 16;
 	float	   *data = planted(n, dim, 20, 2.0, 3, NULL);
-	rq_kmeans_config cfg = {dim, k, 10, 99, 0, 500, 100};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 10, .seed = 99, .seed_sample = 500, .block_rows = 100};
 	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
 	float	   *c1 = rq_test_alloc(sizeof(float) * k * dim),
 			   *c2 = rq_test_alloc(sizeof(float) * k * dim);
@@ -195,7 +195,7 @@ test_reseeds_empty(void)
 	int			dim = 8,
 				k = 6;
 	float	   *data = planted(n, dim, 6, 3.0, 5, NULL);
-	rq_kmeans_config cfg = {dim, k, 15, 1, 0, 0, 0};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 15, .seed = 1};
 	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
 	float	   *c = rq_test_alloc(sizeof(float) * k * dim);
 	float	   *xn = rq_test_alloc(sizeof(float) * n),
@@ -223,7 +223,7 @@ test_reseeds_empty(void)
 	RQ_CHECK(rq_kmeans(data, n, &cfg, c, work, &res) == RQ_OK, "duplicates");
 	for (int i = 0; i < k * dim; i++)
 		RQ_CHECK(isfinite(c[i]), "non-finite centroid value");
-	RQ_CHECK(rq_kmeans(data, 5, &(rq_kmeans_config) {dim, 6, 5, 1, 0, 0, 0}, c, work, &res) ==
+	RQ_CHECK(rq_kmeans(data, 5, &(rq_kmeans_config) {.dim = dim, .k = 6, .max_iterations = 5, .seed = 1}, c, work, &res) ==
 			 RQ_ERR_ARGUMENT, "k > n is an argument error");
 	free(data);
 	free(work);
@@ -243,7 +243,7 @@ test_spherical(void)
 	int			dim = 10,
 				k = 12;
 	float	   *data = planted(n, dim, 12, 2.0, 6, NULL);
-	rq_kmeans_config cfg = {dim, k, 10, 4, 1, 0, 0};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 10, .seed = 4, .spherical = 1};
 	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
 	float	   *c = rq_test_alloc(sizeof(float) * k * dim);
 	rq_kmeans_result res;
@@ -327,6 +327,61 @@ test_assign_nearest(void)
 	free(assign);
 }
 
+/* The tick: called while seeding (once per centre) and between Lloyd blocks. */
+typedef struct tick_log
+{
+	int			seeding;
+	int			lloyd;
+	int			last_iteration;
+} tick_log;
+
+static void
+count_ticks(void *ctx, rq_kmeans_stage stage, int done, int total)
+{
+	tick_log   *log = ctx;
+
+	if (stage == RQ_KMEANS_SEEDING)
+		log->seeding++;
+	else
+	{
+		log->lloyd++;
+		log->last_iteration = done;
+	}
+	(void) total;
+}
+
+static void
+test_tick(void)
+{
+	int			dim = 16,
+				k = 20;
+	size_t		n = 2000;
+	float	   *data = rq_test_alloc(sizeof(float) * n * dim);
+	float	   *c = rq_test_alloc(sizeof(float) * k * dim);
+	tick_log	log = {0, 0, 0};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 5, .seed = 2, .block_rows = 100,
+	.tick = count_ticks, .tick_ctx = &log};
+	void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
+	rq_kmeans_result res;
+	rq_pcg32	rng;
+
+	rq_pcg32_seed(&rng, 2, 2);
+	for (size_t i = 0; i < n * dim; i++)
+		data[i] = (float) rq_pcg32_gaussian(&rng);
+	RQ_CHECK(rq_kmeans(data, n, &cfg, c, work, &res) == RQ_OK, "k-means");
+	RQ_CHECK(log.seeding == k, "%d seeding ticks for %d centres", log.seeding, k);
+	/* 20 blocks of 100 rows per iteration, plus one tick after each update */
+	RQ_CHECK(log.lloyd >= res.iterations * 20, "%d Lloyd ticks for %d iterations", log.lloyd, res.iterations);
+	RQ_CHECK(log.last_iteration == res.iterations, "last tick at iteration %d of %d",
+			 log.last_iteration, res.iterations);
+	RQ_CHECK(rq_gemm_block_rows(3000, 256) * 3000 * 256 <= (1 << 25) &&
+			 rq_gemm_block_rows(32768, 16000) == 1 && rq_gemm_block_rows(10, 8) == 1024,
+			 "GEMM block rows bound the work per block");
+	free(data);
+	free(c);
+	free(work);
+}
+
 const rq_test_case rq_kmeans_tests[] = {
 	{"kmeans/matches double-precision Lloyd from the same seeds", test_matches_double_lloyd, 0},
 	{"kmeans/recovers planted clusters", test_recovers_planted, 0},
@@ -334,5 +389,6 @@ const rq_test_case rq_kmeans_tests[] = {
 	{"kmeans/re-seeds empty clusters", test_reseeds_empty, 0},
 	{"kmeans/spherical mode", test_spherical, 0},
 	{"kmeans/GEMM assignment equals brute force", test_assign_nearest, 0},
+	{"kmeans/tick per centre and per GEMM block; bounded blocks", test_tick, 0},
 	{NULL, NULL, 0}
 };
