@@ -196,8 +196,9 @@ typedef struct RabitqKeyLayout
 } RabitqKeyLayout;
 
 /*
- * A scan's key conditions, per key column the set of values (slot images)
- * a row may have; a column without conditions accepts anything.
+ * A scan's key conditions, per key column the set of values (slot images,
+ * sorted in memcmp order and unique) a row may have; a column without
+ * conditions accepts anything.
  */
 typedef struct RabitqKeyFilter
 {
@@ -279,9 +280,46 @@ RabitqKeySlotEqual(const uint8 *a, const uint8 *b, int size)
 	return diff == 0;
 }
 
+/* Values of a condition compared one by one; more are searched by halving. */
+#define RABITQ_KEY_LINEAR_VALUES 8
+
+/*
+ * Whether a slot is among a condition's n values (sorted in memcmp order,
+ * unique): a few word compares for the usual one value, a binary search for
+ * a long `= ANY` list, so no array a tenant sends costs more than
+ * log2(its length) compares per entry.
+ */
+static inline bool
+RabitqKeyValueIn(const uint8 *slot, const uint8 *values, int n, int size)
+{
+	int			lo = 0,
+				hi = n;
+
+	if (n <= RABITQ_KEY_LINEAR_VALUES)
+	{
+		for (int v = 0; v < n; v++)
+			if (RabitqKeySlotEqual(slot, values + (Size) v * size, size))
+				return true;
+		return false;
+	}
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			cmp = memcmp(values + (Size) mid * size, slot, size);
+
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /*
  * Whether a lane's key image meets every condition (once per live lane of a
- * probed list, so inline and without memcmp calls).
+ * probed list, so inline).
  */
 static inline bool
 RabitqKeyMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter, const uint8 *image)
@@ -289,14 +327,11 @@ RabitqKeyMatches(const RabitqKeyLayout *layout, const RabitqKeyFilter *filter, c
 	for (int c = 0; c < filter->ncons; c++)
 	{
 		const RabitqKeyColumn *col = &layout->col[filter->cons[c].keyno];
-		const uint8 *slot = image + col->offset;
-		bool		found = false;
 
 		if (image[0] & (1 << filter->cons[c].keyno))
 			return false;
-		for (int v = 0; v < filter->cons[c].nvalues && !found; v++)
-			found = RabitqKeySlotEqual(slot, filter->cons[c].values + (Size) v * col->size, col->size);
-		if (!found)
+		if (!RabitqKeyValueIn(image + col->offset, filter->cons[c].values, filter->cons[c].nvalues,
+							  col->size))
 			return false;
 	}
 	return true;

@@ -110,6 +110,7 @@ WalkPlainChain(CheckState *cs, BlockNumber start, uint16 kind, const char *chain
 		CheckPageKind(cs, page, blkno, kind, chain);
 		blkno = RabitqPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -354,6 +355,7 @@ rabitq_index_check(PG_FUNCTION_ARGS)
 		UnlockReleaseBuffer(buf);
 		if (lost)
 			Corrupt(&cs, psprintf("Page %u belongs to no chain.", b));
+		CHECK_FOR_INTERRUPTS();
 	}
 	CheckHeapRows(&cs);
 

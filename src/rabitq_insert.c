@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "access/generic_xlog.h"
+#include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
@@ -302,6 +303,7 @@ AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start,
 		}
 		UnlockReleaseBuffer(buf);
 		blkno = next;
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -334,6 +336,7 @@ AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber sta
 		}
 		if (found)
 			continue;			/* taken meanwhile: look at this page again */
+		CHECK_FOR_INTERRUPTS();
 		if (BlockNumberIsValid(next))
 		{
 			blkno = next;

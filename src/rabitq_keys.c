@@ -16,6 +16,7 @@
 
 #include "catalog/pg_type_d.h"
 #include "common/hashfn.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -251,26 +252,66 @@ ScanKeyImages(const RabitqKeyColumn *col, ScanKey key, uint8 **images)
 	return n;
 }
 
-/* Keeps in `have` (n images) only those also in `with` (m images); returns how many. */
+/* memcmp order of slot images of `size` bytes (arg), for sorting and searching. */
 static int
-Intersect(uint8 *have, int n, const uint8 *with, int m, int size)
+CompareSlots(const void *a, const void *b, void *arg)
+{
+	return memcmp(a, b, *(const int *) arg);
+}
+
+/* Interrupt checks per this many images merged or deduplicated. */
+#define RABITQ_KEY_CHUNK 4096
+
+/*
+ * Sorts n images (memcmp order) and drops duplicates; returns how many are
+ * left.  A tenant may send `= ANY` arrays of millions of values, so the sort
+ * can be cancelled and the rest is linear.
+ */
+static int
+SortUnique(uint8 *images, int n, int size)
 {
 	int			kept = 0;
 
+	qsort_interruptible(images, n, size, CompareSlots, &size);
 	for (int i = 0; i < n; i++)
-		for (int j = 0; j < m; j++)
-			if (memcmp(have + (Size) i * size, with + (Size) j * size, size) == 0)
-			{
-				memmove(have + (Size) kept++ * size, have + (Size) i * size, size);
-				break;
-			}
+	{
+		if (kept == 0 || memcmp(images + (Size) (kept - 1) * size, images + (Size) i * size, size) != 0)
+			memmove(images + (Size) kept++ * size, images + (Size) i * size, size);
+		if (i % RABITQ_KEY_CHUNK == RABITQ_KEY_CHUNK - 1)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return kept;
+}
+
+/*
+ * Keeps in `have` (n sorted unique images) only those also in `with` (m
+ * sorted unique images), by one merge; returns how many.
+ */
+static int
+Intersect(uint8 *have, int n, const uint8 *with, int m, int size)
+{
+	int			kept = 0,
+				i = 0,
+				j = 0;
+
+	while (i < n && j < m)
+	{
+		int			cmp = memcmp(have + (Size) i * size, with + (Size) j * size, size);
+
+		if (cmp == 0)
+			memmove(have + (Size) kept++ * size, have + (Size) i * size, size);
+		i += (cmp <= 0);
+		j += (cmp >= 0);
+		if ((i + j) % RABITQ_KEY_CHUNK == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	return kept;
 }
 
 /*
  * The conditions of a scan on the key columns: per column, the images a row
- * may have (the intersection of every condition on it, as the planner does
- * not merge redundant or contradictory keys).  Integer scan keys are typed
+ * may have, sorted and unique (the intersection of every condition on it, as
+ * the planner does not merge redundant or contradictory keys).  Integer scan keys are typed
  * by sk_subtype (cross-type operators); an absent subtype means the column's
  * own type, whose image is taken the same way.
  */
@@ -295,7 +336,7 @@ RabitqKeyFilterInit(const RabitqKeyLayout *layout, ScanKey keys, int nkeys, Rabi
 			filter->empty = true;	/* x = NULL matches nothing */
 			continue;
 		}
-		n = ScanKeyImages(col, key, &images);
+		n = SortUnique(images, ScanKeyImages(col, key, &images), col->size);
 		for (c = 0; c < filter->ncons && filter->cons[c].keyno != k; c++)
 			;
 		if (c == filter->ncons)

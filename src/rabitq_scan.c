@@ -39,7 +39,7 @@
 #include "storage/bufmgr.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
-#include "utils/rls.h"
+#include "utils/acl.h"
 #include "utils/rel.h"
 
 #include "core/rq_distance.h"
@@ -51,19 +51,22 @@
 /* the first batch probes at most this many times the lists under key conditions */
 #define RABITQ_FILTER_WIDEN 4
 
-typedef struct RabitqScanOpaqueData
+/*
+ * What one scan (one amrescan) knows.  Every field starts at zero at every
+ * amrescan (ResetRun), so no start path can leave one over from the
+ * previous scan; its arrays live in scanctx, which the reset empties.
+ */
+typedef struct RabitqScanRun
 {
-	RabitqCache *cache;
-	MemoryContext scanctx;		/* everything below; reset by rescan */
-	MemoryContext rowctx;		/* reset after every exact distance */
 	bool		started;
+	bool		done;			/* nothing (more) can match: the scan returns no row */
 	bool		unordered;		/* NULL (or zero cosine) query */
 	bool		null_query;
 	bool		exact;			/* ranking a key's rows from its postings */
 	int			posted;			/* rows found in the postings */
 	RabitqKeyFilter filter;		/* the key conditions */
 	float	   *query;			/* rotated query, Dp */
-	double		query_norm;		/* |q| of the raw query (cosine) */
+	int			query_exp;		/* bounds are in units of 2^query_exp (rq_preprocess_query) */
 	Vector	   *raw_query;		/* for exact distances */
 	float	   *score;			/* per list: smaller is probed first */
 	rq_ranked  *batch;			/* the lists of the current batch */
@@ -75,18 +78,26 @@ typedef struct RabitqScanOpaqueData
 	int			max_probes;		/* lists at most */
 	float		epsilon;
 	uint64_t   *planes;
-	rq_rerank	rerank;
-	/* heap access for exact distances */
-	IndexFetchTableData *fetch;
-	TupleTableSlot *slot;
-	EState	   *estate;
-	IndexInfo  *indexInfo;
 	/* unordered mode: the TIDs of the current page, then the next page */
 	int			cur_list;
 	BlockNumber cur_page;
 	ItemPointerData *page_tids;
 	int			page_count;
 	int			page_pos;
+} RabitqScanRun;
+
+typedef struct RabitqScanOpaqueData
+{
+	RabitqCache *cache;
+	MemoryContext scanctx;		/* the run's arrays and the re-rank; reset by rescan */
+	MemoryContext rowctx;		/* reset after every exact distance */
+	rq_rerank	rerank;
+	RabitqScanRun run;
+	/* heap access for exact distances, for the scan's whole life */
+	IndexFetchTableData *fetch;
+	TupleTableSlot *slot;
+	EState	   *estate;
+	IndexInfo  *indexInfo;
 } RabitqScanOpaqueData;
 
 typedef RabitqScanOpaqueData *RabitqScanOpaque;
@@ -118,24 +129,30 @@ IdToTid(uint64_t id, ItemPointer tid)
 	ItemPointerSet(tid, (BlockNumber) (id >> 16), (OffsetNumber) (id & 0xFFFF));
 }
 
+/* Lists scored per interrupt check: a score costs a Dp-float dot product. */
+#define RABITQ_SCORE_CHUNK 256
+
 /*
  * Scores every list for the query, smaller first: nearest centroid for L2 and
  * cosine, largest <q, c> for inner product (RABITQ.md 2.5).  Each batch then
  * selects its lists from the scores (rq_select) instead of sorting them all.
  * (Ranking inner product by the bound <q, c> + |q| max|o - c| was tried and
- * measured worse: the largest residual is an outlier's.)
+ * measured worse: the largest residual is an outlier's.)  A query near the
+ * float limits can make scores infinite or NaN; rq_select orders those too.
  */
 static void
 ScoreLists(RabitqScanOpaque so)
 {
 	RabitqCache *c = so->cache;
 
-	so->score = palloc(sizeof(float) * c->lists);
+	so->run.score = palloc(sizeof(float) * c->lists);
 	for (int l = 0; l < c->lists; l++)
 	{
-		float		dot = rq_dist.dot(so->query, c->centroids + (Size) l * c->dp, c->dp);
+		float		dot = rq_dist.dot(so->run.query, c->centroids + (Size) l * c->dp, c->dp);
 
-		so->score[l] = (c->metric == RQ_METRIC_IP) ? -dot : c->centroid_norm2[l] - 2.0f * dot;
+		so->run.score[l] = (c->metric == RQ_METRIC_IP) ? -dot : c->centroid_norm2[l] - 2.0f * dot;
+		if (l % RABITQ_SCORE_CHUNK == RABITQ_SCORE_CHUNK - 1)
+			CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -166,7 +183,7 @@ LiveLanes(RabitqScanOpaque so, const char *item)
 	const uint8 *used = RabitqTailUsed(g, item);
 	uint8		mask = 0;
 
-	if (so->filter.ncons == 0)
+	if (so->run.filter.ncons == 0)
 	{
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
 			mask |= (uint8) ((used[l] != 0) << l);
@@ -175,12 +192,27 @@ LiveLanes(RabitqScanOpaque so, const char *item)
 	for (int l = 0; l < RQ_BLOCK_LANES; l++)
 		if (used[l])
 		{
-			so->lanes_seen++;
-			if (RabitqKeyMatches(&so->cache->keys, &so->filter, RabitqTailKey(g, item, l)))
+			so->run.lanes_seen++;
+			if (RabitqKeyMatches(&so->cache->keys, &so->run.filter, RabitqTailKey(g, item, l)))
 				mask |= (uint8) (1 << l);
 		}
-	so->lanes_matched += pg_popcount32(mask);
+	so->run.lanes_matched += pg_popcount32(mask);
 	return mask;
+}
+
+/*
+ * The re-rank key of a lower bound.  A bound that is not a finite number
+ * came from arithmetic past the float range (a query near the limits) and
+ * bounds nothing: -infinity, so that row's exact distance is computed before
+ * any row goes out.  Bounds of a scaled inner-product query are scaled back
+ * to the exact distances' units.
+ */
+static inline double
+BoundKey(const RabitqScanOpaque so, float lb)
+{
+	double		key = so->run.query_exp != 0 ? ldexp((double) lb, so->run.query_exp) : (double) lb;
+
+	return isfinite(key) ? key : -INFINITY;
 }
 
 /*
@@ -209,7 +241,7 @@ EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
 		PrefetchItem(page, o + RABITQ_PREFETCH_ITEMS, maxoff, g->tail_size);
 		if (head->nseg == 1 && (live = LiveLanes(so, item)) == 0)
 			continue;
-		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->planes,
+		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->run.planes,
 						   g->words, ip);
 		if (!(head->flags & RABITQ_BLOCK_TAIL))
 			continue;			/* a segment: its tail follows */
@@ -219,7 +251,8 @@ EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
 			live = LiveLanes(so, item);
 		tids = RabitqTailTids(g, item);
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			if ((live & (1 << l)) && rq_rerank_push(&so->rerank, TidToId(&tids[l]), lb[l]) != RQ_OK)
+			if ((live & (1 << l)) &&
+				rq_rerank_push(&so->rerank, TidToId(&tids[l]), BoundKey(so, lb[l])) != RQ_OK)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 }
@@ -238,9 +271,9 @@ ProbeList(IndexScanDesc scan, int l)
 
 	if (!BlockNumberIsValid(blkno))
 		return;
-	rq_prepare_list_query(so->query, c->centroids + (Size) l * c->dp, c->dp, c->metric,
-						  so->planes, NULL, &lq);
-	rq_estimate_setup(&lq, so->epsilon, &params);
+	rq_prepare_list_query(so->run.query, c->centroids + (Size) l * c->dp, c->dp, c->metric,
+						  so->run.planes, NULL, &lq);
+	rq_estimate_setup(&lq, so->run.epsilon, &params);
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf = ReadBuffer(scan->indexRelation, blkno);
@@ -255,22 +288,32 @@ ProbeList(IndexScanDesc scan, int l)
 	}
 }
 
-/* Probes the next n lists (at most max_probes in all); false when none is left. */
+/*
+ * Probes the next n lists (at most max_probes in all); false when none is
+ * left.  Every call either probes a list or says none is left, so a scan
+ * always ends: rq_select orders every score, NaN included.
+ */
 static bool
 ProbeMore(IndexScanDesc scan, int n)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	int			limit = Min(so->probed + n, so->max_probes);
+	RabitqScanRun *run = &so->run;
+	int			limit = Min(run->probed + n, run->max_probes);
 	int			count;
 
-	if (so->probed >= limit)
+	if (run->probed >= limit)
 		return false;
-	count = rq_select_smallest(so->score, so->cache->lists, limit - so->probed,
-							   so->probed > 0 ? &so->last_probed : NULL, so->batch);
+	count = rq_select_smallest(run->score, so->cache->lists, limit - run->probed,
+							   run->probed > 0 ? &run->last_probed : NULL, run->batch);
+	if (count <= 0)
+	{
+		run->max_probes = run->probed;	/* every list has been probed */
+		return false;
+	}
 	for (int i = 0; i < count; i++)
-		ProbeList(scan, so->batch[i].index);
-	so->probed += count;
-	so->last_probed = so->batch[count - 1];
+		ProbeList(scan, run->batch[i].index);
+	run->probed += count;
+	run->last_probed = run->batch[count - 1];
 	return true;
 }
 
@@ -278,7 +321,7 @@ ProbeMore(IndexScanDesc scan, int n)
 static bool
 ProbeNextBatch(IndexScanDesc scan)
 {
-	return ProbeMore(scan, ((RabitqScanOpaque) scan->opaque)->probes);
+	return ProbeMore(scan, ((RabitqScanOpaque) scan->opaque)->run.probes);
 }
 
 /*
@@ -293,28 +336,29 @@ ProbeNextBatch(IndexScanDesc scan)
 static void
 WidenFirstBatch(IndexScanDesc scan)
 {
-	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqScanRun *run = &((RabitqScanOpaque) scan->opaque)->run;
 	double		f;
 	int			want;
 
-	if (so->filter.ncons == 0 || so->lanes_seen == 0 || so->lanes_matched >= so->lanes_seen)
+	if (run->filter.ncons == 0 || run->lanes_seen == 0 || run->lanes_matched >= run->lanes_seen)
 		return;
-	f = (double) Max(so->lanes_matched, 1) / (double) so->lanes_seen;
-	want = (int) Min(ceil(so->probes * pow(f, -0.25)), (double) so->probes * RABITQ_FILTER_WIDEN);
-	if (want > so->probed)
-		ProbeMore(scan, want - so->probed);
+	f = (double) Max(run->lanes_matched, 1) / (double) run->lanes_seen;
+	want = (int) Min(ceil(run->probes * pow(f, -0.25)), (double) run->probes * RABITQ_FILTER_WIDEN);
+	if (want > run->probed)
+		ProbeMore(scan, want - run->probed);
 }
 
 /*
  * Exact distance of the heap row id, in the estimator's units (squared L2,
  * negative inner product, cosine distance); 0 if the snapshot cannot see it.
+ * Called once per candidate the re-rank settles, so it checks for interrupts.
  */
 static int
 ExactDistance(void *ctx, uint64_t id, double *distance)
 {
 	IndexScanDesc scan = ctx;
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	MemoryContext old = MemoryContextSwitchTo(so->rowctx);
+	MemoryContext old;
 	ItemPointerData tid;
 	bool		call_again = false,
 				all_dead = false;
@@ -323,6 +367,8 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 	int			found = 0;
 	int			vattno = so->cache->keys.vector_attno;
 
+	CHECK_FOR_INTERRUPTS();
+	old = MemoryContextSwitchTo(so->rowctx);
 	IdToTid(id, &tid);
 	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot, &call_again, &all_dead))
 	{
@@ -330,23 +376,24 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 		FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnull);
 		/* a posting names a key hash: the row itself must have the keys */
 		if (!isnull[vattno] &&
-			(!so->exact || RabitqKeyRowMatches(&so->cache->keys, &so->filter, values, isnull)))
+			(!so->run.exact || RabitqKeyRowMatches(&so->cache->keys, &so->run.filter, values, isnull)))
 		{
 			Vector	   *v = DatumGetVector(values[vattno]);
+			Vector	   *q = so->run.raw_query;
 			float		parts[3];
 
-			if (v->dim == so->raw_query->dim)
+			if (v->dim == q->dim)
 			{
 				if (so->cache->metric == RQ_METRIC_L2)
-					*distance = rq_dist.l2sq(so->raw_query->x, v->x, v->dim);
+					*distance = rq_dist.l2sq(q->x, v->x, v->dim);
 				else if (so->cache->metric == RQ_METRIC_IP)
-					*distance = -(double) rq_dist.dot(so->raw_query->x, v->x, v->dim);
+					*distance = -(double) rq_dist.dot(q->x, v->x, v->dim);
 				else
 				{
 					double		sim;
 
 					/* exactly cosine_distance(): the same sums, clamp and order */
-					rq_dist.cosine(so->raw_query->x, v->x, v->dim, parts);
+					rq_dist.cosine(q->x, v->x, v->dim, parts);
 					sim = (double) parts[0] / sqrt((double) parts[1] * (double) parts[2]);
 					*distance = 1.0 - Max(-1.0, Min(1.0, sim));
 				}
@@ -362,8 +409,9 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 }
 
 static int
-CompareTids(const void *a, const void *b)
+CompareTidsArg(const void *a, const void *b, void *arg)
 {
+	(void) arg;
 	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
 }
 
@@ -386,10 +434,10 @@ StartExactScan(IndexScanDesc scan)
 				total = 0,
 				unique = 0;
 
-	if (limit <= 0 || so->filter.ncons == 0)
+	if (limit <= 0 || so->run.filter.ncons == 0)
 		return false;
 	images = palloc(mul_size(RABITQ_MAX_EXACT_KEYS, c->keys.key_bytes));
-	nimages = RabitqKeyFilterImages(&c->keys, &so->filter, RABITQ_MAX_EXACT_KEYS, images);
+	nimages = RabitqKeyFilterImages(&c->keys, &so->run.filter, RABITQ_MAX_EXACT_KEYS, images);
 	if (nimages < 0)
 		return false;
 	tids = palloc(sizeof(ItemPointerData) * ((Size) limit + 1));
@@ -400,7 +448,7 @@ StartExactScan(IndexScanDesc scan)
 	if (total > limit)
 		return false;
 	/* two keys of a set may share a hash: rank each row once */
-	qsort(tids, total, sizeof(ItemPointerData), CompareTids);
+	qsort_interruptible(tids, total, sizeof(ItemPointerData), CompareTidsArg, NULL);
 	for (int i = 0; i < total; i++)
 	{
 		if (i > 0 && ItemPointerEquals(&tids[i], &tids[i - 1]))
@@ -409,19 +457,76 @@ StartExactScan(IndexScanDesc scan)
 		if (rq_rerank_push(&so->rerank, TidToId(&tids[i]), -INFINITY) != RQ_OK)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
-	so->exact = true;
-	so->posted = unique;
-	so->probes = so->max_probes = 0;
+	so->run.exact = true;
+	so->run.posted = unique;
 	return true;
 }
 
-/* First call: the query, its lists, and the first batch. */
+/*
+ * Starts ordered probing: the lists' scores and the first batch.  The first
+ * batch holds rabitq.probes lists (widened under key conditions); with
+ * rabitq.iterative_scan, later batches go up to rabitq.max_probes lists.
+ */
+static void
+StartProbing(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqScanRun *run = &so->run;
+	RabitqCache *c = so->cache;
+
+	run->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
+	run->probes = RabitqProbes(scan->indexRelation, c->lists, c->metric);
+	run->max_probes = (rabitq_iterative_scan == RABITQ_ITERATIVE_OFF) ? run->probes
+		: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, run->probes) : c->lists);
+	run->max_probes = Min(run->max_probes, c->lists);
+	run->epsilon = (float) rabitq_epsilon;
+	run->batch = palloc(sizeof(rq_ranked) * run->probes * RABITQ_FILTER_WIDEN);
+	ScoreLists(so);
+	ProbeNextBatch(scan);
+	WidenFirstBatch(scan);
+}
+
+/* The query vector checked and rotated; false if it has no order (cosine of zero). */
+static bool
+PrepareQuery(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqScanRun *run = &so->run;
+	RabitqCache *c = so->cache;
+	float	   *prep = palloc(sizeof(float) * c->dim);
+	float		raw_max = 0.0f,
+				prep_max = 0.0f;
+
+	run->raw_query = DatumGetVector(scan->orderByData[0].sk_argument);
+	if (run->raw_query->dim != c->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d", c->dim, run->raw_query->dim)));
+	if (rq_preprocess_query(c->metric, run->raw_query->x, c->dim, prep) == RQ_ERR_ZERO_VECTOR)
+		return false;			/* cosine of a zero query: NaN for every row */
+	if (c->metric == RQ_METRIC_IP)
+	{
+		/* a query scaled by 2^-k (rq_preprocess_query): bounds times 2^k */
+		for (int i = 0; i < c->dim; i++)
+		{
+			raw_max = Max(raw_max, fabsf(run->raw_query->x[i]));
+			prep_max = Max(prep_max, fabsf(prep[i]));
+		}
+		if (prep_max > 0.0f && prep_max != raw_max)
+			run->query_exp = ilogb(raw_max) - ilogb(prep_max);
+	}
+	run->query = palloc(sizeof(float) * c->dp);
+	rq_rotate(&c->rotation, prep, run->query);
+	return true;
+}
+
+/* First call: the key conditions, the query, and the first batch (or the exact ranking). */
 static void
 StartScan(IndexScanDesc scan)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqScanRun *run = &so->run;
 	RabitqCache *c;
-	float	   *prep;
 	MemoryContext old;
 
 	if (!IsMVCCSnapshot(scan->xs_snapshot))
@@ -430,47 +535,17 @@ StartScan(IndexScanDesc scan)
 				 errmsg("non-MVCC snapshots are not supported with rabitq")));
 	old = MemoryContextSwitchTo(so->scanctx);
 	c = so->cache = RabitqGetCache(scan->indexRelation);
-	so->started = true;
-	so->cur_list = 0;
-	so->cur_page = InvalidBlockNumber;
-	so->page_count = so->page_pos = 0;
-	so->page_tids = palloc(sizeof(ItemPointerData) * RQ_BLOCK_LANES *
-						   (BLCKSZ / (sizeof(RabitqBlockHead) + sizeof(ItemIdData))));
+	run->started = true;
+	run->cur_page = InvalidBlockNumber;
+	run->page_tids = palloc(sizeof(ItemPointerData) * RQ_BLOCK_LANES *
+							(BLCKSZ / (sizeof(RabitqBlockHead) + sizeof(ItemIdData))));
 
-	RabitqKeyFilterInit(&c->keys, scan->keyData, scan->numberOfKeys, &so->filter);
-	so->null_query = scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL);
-	so->unordered = so->null_query;
-	if (!so->unordered)
-	{
-		so->raw_query = DatumGetVector(scan->orderByData[0].sk_argument);
-		prep = palloc(sizeof(float) * c->dim);
-		so->query = palloc(sizeof(float) * c->dp);
-		if (so->raw_query->dim != c->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("different vector dimensions %d and %d", c->dim, so->raw_query->dim)));
-		if (rq_preprocess(c->metric, so->raw_query->x, c->dim, prep) == RQ_ERR_ZERO_VECTOR)
-			so->unordered = true;	/* cosine of a zero query: NaN for every row */
-		else
-		{
-			rq_rotate(&c->rotation, prep, so->query);
-			if (so->filter.empty || StartExactScan(scan))
-			{
-				MemoryContextSwitchTo(old);
-				return;			/* nothing can match, or the key's rows are ranked exactly */
-			}
-			so->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
-			so->probes = RabitqProbes(scan->indexRelation, c->lists, c->metric);
-			so->max_probes = (rabitq_iterative_scan == RABITQ_ITERATIVE_OFF) ? so->probes
-				: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, so->probes) : c->lists);
-			so->max_probes = Min(so->max_probes, c->lists);
-			so->epsilon = (float) rabitq_epsilon;
-			so->batch = palloc(sizeof(rq_ranked) * so->probes * RABITQ_FILTER_WIDEN);
-			ScoreLists(so);
-			ProbeNextBatch(scan);
-			WidenFirstBatch(scan);
-		}
-	}
+	RabitqKeyFilterInit(&c->keys, scan->keyData, scan->numberOfKeys, &run->filter);
+	run->done = run->filter.empty;	/* contradictory or NULL key conditions */
+	run->null_query = scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL);
+	run->unordered = run->null_query || !PrepareQuery(scan);
+	if (!run->done && !run->unordered && !StartExactScan(scan))
+		StartProbing(scan);
 	MemoryContextSwitchTo(old);
 }
 
@@ -488,7 +563,7 @@ ReadPageTids(IndexScanDesc scan, BlockNumber blkno)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	maxoff = PageGetMaxOffsetNumber(page);
-	so->page_count = so->page_pos = 0;
+	so->run.page_count = so->run.page_pos = 0;
 	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
 	{
 		char	   *item = PageGetItem(page, PageGetItemId(page, o));
@@ -500,7 +575,7 @@ ReadPageTids(IndexScanDesc scan, BlockNumber blkno)
 
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
 			if (live & (1 << l))
-				so->page_tids[so->page_count++] = RabitqTailTids(g, item)[l];
+				so->run.page_tids[so->run.page_count++] = RabitqTailTids(g, item)[l];
 	}
 	next = RabitqPageGetOpaque(page)->next;
 	UnlockReleaseBuffer(buf);
@@ -512,22 +587,33 @@ static bool
 NextUnordered(IndexScanDesc scan, ItemPointer tid)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqScanRun *run = &so->run;
 
-	while (so->page_pos >= so->page_count)
+	while (run->page_pos >= run->page_count)
 	{
-		if (!BlockNumberIsValid(so->cur_page))
+		if (!BlockNumberIsValid(run->cur_page))
 		{
-			if (so->cur_list >= so->cache->lists || so->filter.empty)
+			if (run->cur_list >= so->cache->lists)
 				return false;
-			so->cur_page = RabitqReadListEntry(scan->indexRelation, so->cache, so->cur_list++).first_page;
-			so->page_count = so->page_pos = 0;
+			run->cur_page = RabitqReadListEntry(scan->indexRelation, so->cache, run->cur_list++).first_page;
+			run->page_count = run->page_pos = 0;
 			continue;
 		}
-		so->cur_page = ReadPageTids(scan, so->cur_page);
+		run->cur_page = ReadPageTids(scan, run->cur_page);
 		CHECK_FOR_INTERRUPTS();
 	}
-	*tid = so->page_tids[so->page_pos++];
+	*tid = run->page_tids[run->page_pos++];
 	return true;
+}
+
+/* Forgets the last scan: every per-scan field back to zero, its memory freed. */
+static void
+ResetRun(RabitqScanOpaque so)
+{
+	/* the re-rank's arrays live in scanctx: forget them before resetting it */
+	rq_rerank_forget(&so->rerank);
+	MemoryContextReset(so->scanctx);
+	memset(&so->run, 0, sizeof(so->run));
 }
 
 IndexScanDesc
@@ -557,23 +643,36 @@ rabitqbeginscan(Relation index, int nkeys, int norderbys)
 }
 
 /*
- * What the last scan did, for tuning (DEBUG1; counts only, no row data).
- * The counts depend on every row near the query, so a user subject to row
- * security on the table gets none: client_min_messages is theirs to set.
+ * Whether the current role could read every row of the table anyway: a
+ * superuser, a role with BYPASSRLS, or the table's owner (who can turn row
+ * security off).  Only such a role gets the scan statistics: they count
+ * rows near the query whoever owns them, so for anyone else they would
+ * describe other tenants' rows.  Asked of the table the scan reads, a
+ * partition too: its parent's policies do not show on it.
  */
+static bool
+MayReadEveryRow(Relation heap)
+{
+	Oid			role = GetUserId();
+
+	return superuser() || has_bypassrls_privilege(role) ||
+		pg_class_ownercheck(RelationGetRelid(heap), role);
+}
+
+/* What the last scan did, for tuning (DEBUG1; counts only, no row data). */
 static void
 ReportScanStats(IndexScanDesc scan)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	RabitqScanRun *run = &so->run;
 
-	if (!so->started || so->unordered || !message_level_is_interesting(DEBUG1))
+	if (!run->started || run->unordered || run->done || !message_level_is_interesting(DEBUG1))
 		return;
-	if (scan->heapRelation == NULL ||
-		check_enable_rls(RelationGetRelid(scan->heapRelation), InvalidOid, true) == RLS_ENABLED)
+	if (scan->heapRelation == NULL || !MayReadEveryRow(scan->heapRelation))
 		return;
 	elog(DEBUG1, "rabitq scan: %s, %d lists probed, %d rows from postings, %zu candidates pending, "
 		 "%zu bounds refined, %zu exact distances, %zu late rows, %zu refills",
-		 so->exact ? "exact" : "probing", so->probed, so->posted, rq_rerank_remaining(&so->rerank),
+		 run->exact ? "exact" : "probing", run->probed, run->posted, rq_rerank_remaining(&so->rerank),
 		 so->rerank.refined,
 		 so->rerank.exact_computed - so->rerank.refined, so->rerank.late_rows,
 		 so->rerank.refills);
@@ -586,30 +685,54 @@ rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int 
 
 	(void) nkeys;
 	(void) norderbys;
+	ReportScanStats(scan);
+	ResetRun(so);
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
-	ReportScanStats(scan);
-	/* the re-rank's arrays live in scanctx: forget them before resetting it */
-	rq_rerank_forget(&so->rerank);
-	MemoryContextReset(so->scanctx);
-	so->started = false;
-	so->exact = false;
-	so->posted = 0;
-	so->probed = 0;
-	so->lanes_seen = so->lanes_matched = 0;
+}
+
+/* The next row in exact order into scan->xs_heaptid; false at the end. */
+static bool
+NextOrdered(IndexScanDesc scan)
+{
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	uint64_t	id;
+	double		distance;
+
+	for (;;)
+	{
+		int			r = rq_rerank_next(&so->rerank, ExactDistance, scan, &id, &distance);
+		bool		more;
+		size_t		back;
+
+		if (r < 0)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		if (r == 1)
+			break;
+		/* the epoch ran dry: next lists and the rows set aside as late */
+		CHECK_FOR_INTERRUPTS();
+		more = !so->run.exact && ProbeNextBatch(scan);
+		back = rq_rerank_new_epoch(&so->rerank);
+		if (back == RQ_EPOCH_NO_MEMORY)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		if (back == 0 && !more)
+			return false;
+	}
+	IdToTid(id, &scan->xs_heaptid);
+	scan->xs_orderbyvals[0] = Float8GetDatum(so->cache->metric == RQ_METRIC_L2 ? sqrt(distance) : distance);
+	scan->xs_orderbynulls[0] = false;
+	return true;
 }
 
 bool
 rabitqgettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	uint64_t	id;
-	double		distance;
 
 	(void) dir;					/* forward only (amcanbackward is false) */
-	if (!so->started)
+	if (!so->run.started)
 	{
 		if (so->fetch == NULL)
 		{
@@ -621,34 +744,17 @@ rabitqgettuple(IndexScanDesc scan, ScanDirection dir)
 	/* key conditions are checked here exactly; the executor checks them again anyway */
 	scan->xs_recheck = scan->numberOfKeys > 0;
 	scan->xs_recheckorderby = false;
-	if (so->unordered)
+	if (so->run.done)
+		return false;
+	if (!so->run.unordered)
+		return NextOrdered(scan);
+	if (!NextUnordered(scan, &scan->xs_heaptid))
+		return false;
+	if (scan->numberOfOrderBys > 0)
 	{
-		if (!NextUnordered(scan, &scan->xs_heaptid))
-			return false;
-		if (scan->numberOfOrderBys > 0)
-		{
-			scan->xs_orderbyvals[0] = so->null_query ? (Datum) 0 : Float8GetDatum(get_float8_nan());
-			scan->xs_orderbynulls[0] = so->null_query;
-		}
-		return true;
+		scan->xs_orderbyvals[0] = so->run.null_query ? (Datum) 0 : Float8GetDatum(get_float8_nan());
+		scan->xs_orderbynulls[0] = so->run.null_query;
 	}
-	for (;;)
-	{
-		int			r = rq_rerank_next(&so->rerank, ExactDistance, scan, &id, &distance);
-		bool		more;
-
-		if (r < 0)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		if (r == 1)
-			break;
-		/* the epoch ran dry: next lists and the rows set aside as late */
-		more = ProbeNextBatch(scan);
-		if (rq_rerank_new_epoch(&so->rerank) == 0 && !more)
-			return false;
-	}
-	IdToTid(id, &scan->xs_heaptid);
-	scan->xs_orderbyvals[0] = Float8GetDatum(so->cache->metric == RQ_METRIC_L2 ? sqrt(distance) : distance);
-	scan->xs_orderbynulls[0] = false;
 	return true;
 }
 
