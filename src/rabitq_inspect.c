@@ -13,6 +13,7 @@
 
 #include "access/table.h"
 #include "catalog/index.h"
+#include "catalog/pg_class.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -35,6 +36,14 @@ RabitqOpenForInspection(Oid indexoid, LOCKMODE lockmode, const char *fname,
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not an index", get_rel_name(indexoid) ? get_rel_name(indexoid) : "?")));
+	/* a partitioned index has no pages: each partition's index has its own */
+	if (get_rel_relkind(indexoid) == RELKIND_PARTITIONED_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s cannot read partitioned index \"%s\"", fname, get_rel_name(indexoid)),
+				 errdetail("A partitioned index has no storage; each partition has an index of its own."),
+				 errhint("Call %s on the index of each partition (pg_partition_tree lists them).",
+						 fname)));
 	if (!pg_class_ownercheck(heapoid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(heapoid));
 	if (check_enable_rls(heapoid, InvalidOid, true) == RLS_ENABLED)

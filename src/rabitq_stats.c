@@ -9,7 +9,10 @@
  * the same list), free bytes on the index pages, and drift: the mean squared
  * distance of the entries from their list centroids over the same mean at
  * build.  RaBitQ's error bound grows with that distance, so a drifted index
- * computes more exact distances for the same recall.  reindex_advised says
+ * computes more exact distances for the same recall.  Each entry counts at
+ * most RABITQ_DRIFT_CLIP times the build's mean: one row far from every
+ * centroid (any role may insert one) moves the mean by at most that much
+ * over the entry count, instead of by its own square.  reindex_advised says
  * when REINDEX pays: drift above RABITQ_DRIFT_REINDEX, or more than twice
  * the rows the lists were trained on (and at least RABITQ_GROWTH_MIN_ROWS).
  */
@@ -27,6 +30,7 @@
 #include "rabitq.h"
 
 #define RABITQ_DRIFT_REINDEX	1.2
+#define RABITQ_DRIFT_CLIP		10.0
 #define RABITQ_GROWTH_MIN_ROWS	10000
 
 PG_FUNCTION_INFO_V1(rabitq_index_stats);
@@ -41,7 +45,8 @@ typedef struct StatsState
 	int64		dead;
 	int64		free_lanes;
 	int64		free_bytes;
-	double		residual2;		/* sum over entries of |o - c|^2 */
+	double		residual2;		/* sum over entries of |o - c|^2, each clipped */
+	double		clip;			/* RABITQ_DRIFT_CLIP times the build's mean (0: no clipping) */
 } StatsState;
 
 /*
@@ -85,7 +90,8 @@ CountPage(StatsState *st, int list, Page page)
 			}
 			st->per_list[list]++;
 			st->entries++;
-			st->residual2 += ResidualNorm2(st->cache, item, l);
+			st->residual2 += st->clip > 0 ? Min(ResidualNorm2(st->cache, item, l), st->clip)
+				: ResidualNorm2(st->cache, item, l);
 			if (!table_index_fetch_tuple_check(st->heap, &RabitqTailTids(g, item)[l], SnapshotSelf,
 											   &all_dead) && all_dead)
 				st->dead++;
@@ -138,6 +144,7 @@ rabitq_index_stats(PG_FUNCTION_ARGS)
 	st.cache = RabitqGetCache(st.index);
 	meta = RabitqReadMeta(st.index);
 	n = st.cache->lists;
+	st.clip = RABITQ_DRIFT_CLIP * meta.build_residual2;
 	st.per_list = palloc0(sizeof(int64) * n);
 	for (int l = 0; l < n; l++)
 		CountList(&st, l);

@@ -128,6 +128,8 @@ vector_avg(PG_FUNCTION_ARGS)
 		result->x[i] = (float) (values[i + 1] / values[0]);
 		if (isinf(result->x[i]))
 			float_overflow_error();
+		/* a state array made by hand can hold NaN; no vector may */
+		CheckVectorElement(result->x[i]);
 	}
 	PG_RETURN_VECTOR_P(result);
 }
