@@ -18,7 +18,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = install vector_input vector_cast vector_functions vector_binary \
 	rabitq_options rabitq_scan rabitq_dims rabitq_vacuum \
-	rabitq_tenants rabitq_bad_input
+	rabitq_tenants rabitq_bad_input rabitq_hostile
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # No -march: SIMD code is compiled per function (target attributes) and
