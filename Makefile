@@ -30,8 +30,9 @@ FPFLAGS = -ffp-contract=off
 # macros (fmgr.h's unused fcinfo, array.h's sign compare), not our code.
 PG_CPPFLAGS = -I$(CURDIR)/src -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 PG_CFLAGS = $(WARNFLAGS) $(FPFLAGS) $(if $(WERROR),-Werror) -MMD -MP
-# OpenBLAS and LAPACKE are not linked: they are loaded with dlopen when an
-# index first needs them, after OPENBLAS_NUM_THREADS=1 is set (src/core/rq_blas.h).
+# OpenBLAS is not linked: it is loaded with dlopen when a build first needs
+# it, after OPENBLAS_NUM_THREADS=1 is set (src/core/rq_blas.h).  LAPACKE is
+# for the tests' dense reference rotation only (test/unit/rq_testrot.c).
 SHLIB_LINK = -lm
 
 EXTRA_CLEAN = build $(OBJS:.o=.d)
@@ -102,9 +103,10 @@ $(BUILD)/tools/vecs2pg: test/tools/vecs2pg.c
 	@mkdir -p $(dir $@)
 	$(CC_CORE) -std=gnu11 -O2 $(WARNFLAGS) -Werror -o $@ $<
 
-$(BUILD)/bench/bench_rabitq: test/bench/bench_rabitq.c $(CORE_SRCS) $(UNIT_HDRS)
+$(BUILD)/bench/bench_rabitq: test/bench/bench_rabitq.c test/unit/rq_testblocks.c $(CORE_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC_CORE) $(CORE_CFLAGS) -O2 -o $@ test/bench/bench_rabitq.c $(CORE_SRCS) $(BLAS_LIBS) -lm
+	$(CC_CORE) $(CORE_CFLAGS) -Itest -O2 -o $@ test/bench/bench_rabitq.c test/unit/rq_testblocks.c \
+		$(CORE_SRCS) $(BLAS_LIBS) -lm
 
 .PHONY: unittest bench deps test demo fuzz
 unittest: $(BUILD)/unit/rq_unit

@@ -1,7 +1,7 @@
 /*
  * blas_loader.c
- *	  Loads OpenBLAS and LAPACKE on first need (index builds) and binds the
- *	  core's call table to them (src/core/rq_blas.h).
+ *	  Loads OpenBLAS on first need (index builds: k-means) and binds the
+ *	  core's call table to it (src/core/rq_blas.h).
  *
  * OpenBLAS starts a worker thread per core while it loads unless
  * OPENBLAS_NUM_THREADS is already 1, and backends must stay single-threaded,
@@ -16,16 +16,12 @@
 #include "rabitq.h"
 
 #define RABITQ_OPENBLAS "libopenblas.so.0"
-#define RABITQ_LAPACKE	"liblapacke.so.3"
 
-/* Looks a symbol up in OpenBLAS first, then LAPACKE. */
+/* Looks a symbol up in OpenBLAS. */
 static void *
 LookupSymbol(void *ctx, const char *name)
 {
-	void	  **handles = ctx;
-	void	   *sym = dlsym(handles[0], name);
-
-	return sym ? sym : dlsym(handles[1], name);
+	return dlsym(ctx, name);
 }
 
 /* dlopen, or ERROR naming the library and the package that provides it. */
@@ -46,18 +42,16 @@ OpenLibrary(const char *name, const char *package)
 void
 RabitqLoadBlas(void)
 {
-	static void *handles[2];
+	static void *handle;
 	const char *missing = NULL;
 
 	if (rq_blas_bound())
 		return;
 	if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0)
 		elog(ERROR, "could not set OPENBLAS_NUM_THREADS");
-	handles[0] = OpenLibrary(RABITQ_OPENBLAS, "libopenblas0");
-	handles[1] = OpenLibrary(RABITQ_LAPACKE, "liblapacke");
-	if (rq_blas_bind(LookupSymbol, handles, &missing) != RQ_OK)
+	handle = OpenLibrary(RABITQ_OPENBLAS, "libopenblas0");
+	if (rq_blas_bind(LookupSymbol, handle, &missing) != RQ_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("BLAS routine %s not found in %s or %s", missing, RABITQ_OPENBLAS,
-						RABITQ_LAPACKE)));
+				 errmsg("BLAS routine %s not found in %s", missing, RABITQ_OPENBLAS)));
 }

@@ -1,6 +1,6 @@
 /*
  * rabitq_build.c
- *	  CREATE INDEX for rabitq (DESIGN.md 4): sample the table with an MVCC
+ *	  CREATE INDEX for rabitq (doc/DESIGN.md 4): sample the table with an MVCC
  *	  snapshot, cluster the sample with k-means, rotate the centroids, then
  *	  stream the table, assigning, quantizing and writing every row into its
  *	  list's pages.  Pages are written through shared buffers and WAL-logged
@@ -19,7 +19,6 @@
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
-#include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -28,7 +27,6 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "core/rq_distance.h"
 #include "core/rq_kmeans.h"
 #include "core/rq_random.h"
 #include "rabitq.h"
@@ -56,16 +54,10 @@ typedef struct BuildState
 	RabitqKeyLayout keys;
 	RabitqPostingWriter *postings;	/* NULL without key columns */
 	uint32		buckets;
-	rq_metric	metric;
-	int			dim;
-	int			dp;
+	RabitqCodec codec;			/* rotation, then the rotated centroids */
 	int			lists;
 	RabitqGeometry geom;
-	rq_rotation rotation;
-	float	   *signs;
-	float	   *centroids;		/* lists x D, then rotated: lists x Dp */
-	float	   *centroids_rot;
-	float	   *cnorm2;
+	float	   *centroids;		/* lists x D: k-means' centroids, before rotation */
 	ListWriter *writers;
 	float	   *max_residual;	/* lists */
 	/* the batch being assigned */
@@ -94,27 +86,13 @@ DefaultLists(double rows)
 	return (int) Max(1.0, Min(lists, (double) RABITQ_MAX_LISTS));
 }
 
-/* The vector of a row, preprocessed for the metric into out; false for NULL. */
+/* The vector of a row, checked and preprocessed into prep (and rotated when rotated is not NULL); false for NULL. */
 static bool
-RowVector(BuildState *bs, Datum value, bool isnull, float *out)
+RowVector(BuildState *bs, Datum value, bool isnull, float *prep, float *rotated)
 {
-	Vector	   *vec;
-	rq_status	status;
-
 	if (isnull)
 		return false;
-	vec = DatumGetVector(value);
-	if (vec->dim != bs->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", bs->dim, vec->dim)));
-	status = rq_preprocess(bs->metric, vec->x, bs->dim, out);
-	if (status == RQ_ERR_ZERO_VECTOR)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("zero vector cannot be indexed with vector_cosine_ops"),
-				 errdetail("Cosine distance is undefined for a vector whose elements are all zero."),
-				 errhint("Delete the row or store a non-zero vector, or use vector_l2_ops.")));
+	RabitqEncodeVector(&bs->codec, value, prep, rotated);
 	return true;
 }
 
@@ -180,8 +158,8 @@ SampleTable(BuildState *bs, Sample *s)
 		if (!PredicateHolds(predicate, econtext))
 			continue;
 		FormIndexDatum(bs->indexInfo, slot, estate, values, isnull);
-		if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep))
-			SampleAdd(s, bs->prep, bs->dim);
+		if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep, NULL))
+			SampleAdd(s, bs->prep, bs->codec.dim);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -202,7 +180,7 @@ SampleWithCapacity(BuildState *bs, Sample *s, int capacity)
 {
 	memset(s, 0, sizeof(*s));
 	s->capacity = capacity;
-	s->rows = palloc(mul_size(mul_size(capacity, bs->dim), sizeof(float)));
+	s->rows = palloc(mul_size(mul_size(capacity, bs->codec.dim), sizeof(float)));
 	rq_pcg32_seed(&s->rng, RABITQ_ROTATION_SEED, 1);
 	SampleTable(bs, s);
 }
@@ -213,16 +191,18 @@ SampleWithCapacity(BuildState *bs, Sample *s, int capacity)
 static Size
 BuildMemory(const BuildState *bs, int samples, int lists)
 {
-	rq_kmeans_config cfg = {.dim = bs->dim, .k = lists, .max_iterations = 1};
+	int			dim = bs->codec.dim,
+				dp = bs->codec.dp;
+	rq_kmeans_config cfg = {.dim = dim, .k = lists, .max_iterations = 1};
 	Size		need = 0;
 
-	need = add_size(need, mul_size(mul_size(samples, bs->dim), sizeof(float)));
+	need = add_size(need, mul_size(mul_size(samples, dim), sizeof(float)));
 	need = add_size(need, rq_kmeans_work_bytes(Max(samples, lists), &cfg));
-	need = add_size(need, mul_size(mul_size(lists, bs->dim + bs->dp + 1), sizeof(float)));
+	need = add_size(need, mul_size(mul_size(lists, dim + dp + 1), sizeof(float)));
 	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg), BLCKSZ + sizeof(ListWriter)));
-	need = add_size(need, mul_size(BatchRows(bs->dp), (Size) (bs->dp + 4) * sizeof(float) +
+	need = add_size(need, mul_size(BatchRows(dp), (Size) (dp + 4) * sizeof(float) +
 								   bs->keys.key_bytes));
-	need = add_size(need, mul_size(mul_size(rq_gemm_block_rows(lists, bs->dp), lists), sizeof(float)));
+	need = add_size(need, mul_size(mul_size(rq_gemm_block_rows(lists, dp), lists), sizeof(float)));
 	if (bs->keys.nkeys > 0)
 		need = add_size(need, RabitqPostingBuildMemory(bs->buckets));
 	return need;
@@ -282,17 +262,20 @@ KmeansTick(void *ctx, rq_kmeans_stage stage, int done, int total)
 	}
 }
 
-/* Centroids of the sample (k <= sample rows), in the original space, then rotated. */
+/* Centroids of the sample (k <= sample rows), in the original space, then rotated into the codec. */
 static void
 ClusterSample(BuildState *bs, Sample *s)
 {
-	int			k = bs->lists;
+	int			k = bs->lists,
+				dim = bs->codec.dim,
+				dp = bs->codec.dp;
+	float	   *rotated;
 
-	bs->centroids = palloc0(mul_size(mul_size(k, bs->dim), sizeof(float)));
+	bs->centroids = palloc0(mul_size(mul_size(k, dim), sizeof(float)));
 	if (s->count > 0)
 	{
-		rq_kmeans_config cfg = {.dim = bs->dim, .k = k, .max_iterations = RABITQ_KMEANS_ITERATIONS,
-			.seed = RABITQ_ROTATION_SEED, .spherical = bs->metric == RQ_METRIC_COSINE,
+		rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = RABITQ_KMEANS_ITERATIONS,
+			.seed = RABITQ_ROTATION_SEED, .spherical = bs->codec.metric == RQ_METRIC_COSINE,
 		.tick = KmeansTick};
 		void	   *work = palloc(rq_kmeans_work_bytes(s->count, &cfg));
 		rq_kmeans_result res;
@@ -302,15 +285,10 @@ ClusterSample(BuildState *bs, Sample *s)
 			elog(ERROR, "rabitq k-means rejected %d lists for %d rows", k, s->count);
 		pfree(work);
 	}
-	bs->centroids_rot = palloc(mul_size(mul_size(k, bs->dp), sizeof(float)));
-	bs->cnorm2 = palloc(sizeof(float) * k);
+	rotated = palloc(mul_size(mul_size(k, dp), sizeof(float)));
 	for (int l = 0; l < k; l++)
-	{
-		float	   *c = bs->centroids_rot + (Size) l * bs->dp;
-
-		rq_rotate(&bs->rotation, bs->centroids + (Size) l * bs->dim, c);
-		bs->cnorm2[l] = rq_dist.dot(c, c, bs->dp);
-	}
+		rq_rotate(&bs->codec.rotation, bs->centroids + (Size) l * dim, rotated + (Size) l * dp);
+	RabitqCodecSetCentroids(&bs->codec, k, rotated);
 }
 
 /* ---- phase 3: writing list pages ---- */
@@ -359,8 +337,8 @@ static void
 OpenBlock(BuildState *bs, ListWriter *w)
 {
 	const RabitqGeometry *g = &bs->geom;
-	char	   *item = palloc0(Max(g->tail_size, g->seg_size));
-	RabitqBlockHead *head = (RabitqBlockHead *) item;
+	char	   *item = palloc(Max(g->tail_size, g->seg_size));
+	ItemPointerData segs[RABITQ_MAX_SEGMENTS - 1];
 
 	if (w->image[0] == NULL)
 		StartImages(bs, w);
@@ -368,96 +346,67 @@ OpenBlock(BuildState *bs, ListWriter *w)
 		NextImages(bs, w);
 	for (int s = 0; s < g->nseg; s++)
 	{
-		bool		tail = (s == g->nseg - 1);
-
-		head->flags = tail ? RABITQ_BLOCK_TAIL : 0;
-		head->word_begin = (uint16) (s * g->seg_words);
-		head->word_end = (uint16) (tail ? g->words : (s + 1) * g->seg_words);
-		head->nseg = (uint16) g->nseg;
-		if (tail)
-			for (int p = 0; p < g->nseg - 1; p++)
-				ItemPointerSet(&RabitqTailSegs(g, item)[p], w->blkno[p], w->open[p]);
-		w->open[s] = PageAddItem(w->image[s], (Item) item, tail ? g->tail_size : g->seg_size,
+		RabitqInitItem(g, item, s, segs);
+		w->open[s] = PageAddItem(w->image[s], (Item) item, RabitqItemSize(g, s),
 								 InvalidOffsetNumber, false, false);
 		if (w->open[s] == InvalidOffsetNumber)
 			elog(ERROR, "rabitq could not add a block record to a new page");
+		if (s < g->nseg - 1)
+			ItemPointerSet(&segs[s], w->blkno[s], w->open[s]);
 	}
 	w->lanes = 0;
 	pfree(item);
 }
 
-/* Writes one entry (and its key image, if any) into lane w->lanes of the open block of list w. */
+/* Writes one entry into lane w->lanes of the open block of list w. */
 static void
-PutEntry(BuildState *bs, ListWriter *w, const uint64_t *code, const rq_factors *f, ItemPointer tid,
-		 const uint8 *key)
+PutEntry(BuildState *bs, ListWriter *w, const RabitqLane *e)
 {
 	const RabitqGeometry *g = &bs->geom;
 	int			lane;
-	char	   *tail;
 
 	if (w->image[0] == NULL || w->lanes == RQ_BLOCK_LANES)
 		OpenBlock(bs, w);
 	lane = w->lanes++;
 	for (int s = 0; s < g->nseg; s++)
-	{
-		char	   *item = PageGetItem(w->image[s], PageGetItemId(w->image[s], w->open[s]));
-		RabitqBlockHead *head = (RabitqBlockHead *) item;
-		uint64_t   *codes = RabitqItemCodes(item);
-
-		for (int wd = head->word_begin; wd < head->word_end; wd++)
-			codes[(Size) (wd - head->word_begin) * RQ_BLOCK_LANES + lane] = code[wd];
-	}
-	tail = PageGetItem(w->image[g->nseg - 1], PageGetItemId(w->image[g->nseg - 1], w->open[g->nseg - 1]));
-	RabitqTailPutFactors(g, tail, lane, f);
-	RabitqTailTids(g, tail)[lane] = *tid;
-	RabitqTailUsed(g, tail)[lane] = 1;
-	if (g->key_bytes > 0)
-		memcpy(RabitqTailKey(g, tail, lane), key, g->key_bytes);
+		RabitqPutLane(g, PageGetItem(w->image[s], PageGetItemId(w->image[s], w->open[s])), lane, e);
 }
 
 /* Assigns, quantizes and stores the rows of the batch. */
 static void
 FlushBatch(BuildState *bs)
 {
-	float	   *r = palloc(sizeof(float) * bs->dp);
-	rq_factors	f;
+	int			dp = bs->codec.dp;
+	RabitqLane	e;
 
 	if (bs->batch_count == 0)
 		return;
-	rq_squared_norms(bs->batch, bs->batch_count, bs->dp, bs->batch_norm2);
+	rq_squared_norms(bs->batch, bs->batch_count, dp, bs->batch_norm2);
 	/* one bounded GEMM block at a time, cancellable between them */
 	for (int start = 0; start < bs->batch_count; start += bs->block_rows)
 	{
 		int			rows = Min(bs->block_rows, bs->batch_count - start);
 
-		rq_assign_nearest(bs->batch + (Size) start * bs->dp, bs->batch_norm2 + start, rows, bs->dp,
-						  bs->centroids_rot, bs->cnorm2, bs->lists, bs->batch_list + start, NULL,
-						  bs->batch_block, rows);
+		rq_assign_nearest(bs->batch + (Size) start * dp, bs->batch_norm2 + start, rows, dp,
+						  bs->codec.centroids, bs->codec.centroid_norm2, bs->lists,
+						  bs->batch_list + start, NULL, bs->batch_block, rows);
 		CHECK_FOR_INTERRUPTS();
 	}
+	e.code = bs->code;
 	for (int i = 0; i < bs->batch_count; i++)
 	{
 		int			l = bs->batch_list[i];
-		const float *c = bs->centroids_rot + (Size) l * bs->dp;
-		const float *o = bs->batch + (Size) i * bs->dp;
+		float		r2 = RabitqEncodeEntry(&bs->codec, bs->batch + (Size) i * dp, l, bs->code, &e.f);
 
-		for (int d = 0; d < bs->dp; d++)
-			r[d] = o[d] - c[d];
-		{
-			float		r2 = rq_dist.dot(r, r, bs->dp);
-
-			bs->residual2 += r2;
-			bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(r2));
-		}
-		rq_quantize(r, c, bs->dp, bs->metric, bs->code, &f);
-		RabitqCheckFactors(&f);
-		PutEntry(bs, &bs->writers[l], bs->code, &f, &bs->batch_tids[i],
-				 bs->batch_keys + (Size) i * bs->keys.key_bytes);
+		bs->residual2 += r2;
+		bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(r2));
+		e.tid = bs->batch_tids[i];
+		e.key = bs->batch_keys + (Size) i * bs->keys.key_bytes;
+		PutEntry(bs, &bs->writers[l], &e);
 	}
 	bs->indexed += bs->batch_count;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indexed);
 	bs->batch_count = 0;
-	pfree(r);
 }
 
 /* table_index_build_scan callback: one live row. */
@@ -470,132 +419,19 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 
 	(void) index;
 	(void) tupleIsAlive;		/* recently dead rows are indexed too, as required */
-	if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep))
+	if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep,
+				  bs->batch + (Size) bs->batch_count * bs->codec.dp))
 	{
 		uint8	   *key = bs->batch_keys + (Size) bs->batch_count * bs->keys.key_bytes;
 
 		if (bs->keys.nkeys > 0 && RabitqKeyImage(&bs->keys, values, isnull, key))
 			RabitqPostingBuildAdd(bs->postings, RabitqKeyHash(&bs->keys, key), tid);
-		rq_rotate(&bs->rotation, bs->prep, bs->batch + (Size) bs->batch_count * bs->dp);
 		bs->batch_tids[bs->batch_count++] = *tid;
-		if (bs->batch_count == BatchRows(bs->dp))
+		if (bs->batch_count == BatchRows(bs->codec.dp))
 			FlushBatch(bs);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpctx);
-}
-
-/* ---- metapage, directory, centroids ---- */
-
-/* Writes the centroid area (lists x Dp floats) on new pages; returns its start. */
-static BlockNumber
-WriteCentroids(Relation index, ForkNumber fork, const float *centroids, Size nfloats)
-{
-	Size		per_page = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
-							MAXALIGN(sizeof(RabitqPageOpaqueData))) / sizeof(float);
-	BlockNumber start = InvalidBlockNumber;
-	Buffer		prev = InvalidBuffer;
-	Size		done = 0;
-
-	do
-	{
-		Buffer		buf = RabitqNewBuffer(index, fork);
-		Page		page = BufferGetPage(buf);
-		Size		n = Min(nfloats - done, per_page);
-
-		RabitqInitPage(page, RABITQ_PAGE_CENTROIDS);
-		memcpy(PageGetContents(page), centroids + done, n * sizeof(float));
-		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * sizeof(float);
-		MarkBufferDirty(buf);
-		if (BufferIsValid(prev))
-		{
-			RabitqPageGetOpaque(BufferGetPage(prev))->next = BufferGetBlockNumber(buf);
-			MarkBufferDirty(prev);
-			UnlockReleaseBuffer(prev);
-		}
-		else
-			start = BufferGetBlockNumber(buf);
-		prev = buf;
-		done += n;
-	} while (done < nfloats);
-	UnlockReleaseBuffer(prev);
-	return start;
-}
-
-/* Writes the directory (entries[lists]) on new pages; returns its start. */
-static BlockNumber
-WriteDirectory(Relation index, ForkNumber fork, const RabitqListEntry *entries, int lists)
-{
-	int			per_page = (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
-							MAXALIGN(sizeof(RabitqPageOpaqueData))) / sizeof(RabitqListEntry);
-	BlockNumber start = InvalidBlockNumber;
-	Buffer		prev = InvalidBuffer;
-	int			done = 0;
-
-	do
-	{
-		Buffer		buf = RabitqNewBuffer(index, fork);
-		Page		page = BufferGetPage(buf);
-		int			n = Min(lists - done, per_page);
-
-		RabitqInitPage(page, RABITQ_PAGE_DIRECTORY);
-		memcpy(PageGetContents(page), entries + done, n * sizeof(RabitqListEntry));
-		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * sizeof(RabitqListEntry);
-		MarkBufferDirty(buf);
-		if (BufferIsValid(prev))
-		{
-			RabitqPageGetOpaque(BufferGetPage(prev))->next = BufferGetBlockNumber(buf);
-			MarkBufferDirty(prev);
-			UnlockReleaseBuffer(prev);
-		}
-		else
-			start = BufferGetBlockNumber(buf);
-		prev = buf;
-		done += n;
-	} while (done < lists);
-	UnlockReleaseBuffer(prev);
-	return start;
-}
-
-/* Fills the metapage (block 0, already allocated) from its fields. */
-static void
-WriteMeta(Relation index, ForkNumber fork, const RabitqMetaPageData *meta)
-{
-	Buffer		buf = ReadBufferExtended(index, fork, RABITQ_METAPAGE_BLKNO, RBM_NORMAL, NULL);
-	Page		page;
-
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	page = BufferGetPage(buf);
-	RabitqInitPage(page, RABITQ_PAGE_META);
-	*RabitqPageGetMeta(page) = *meta;
-	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(RabitqMetaPageData);
-	MarkBufferDirty(buf);
-	UnlockReleaseBuffer(buf);
-}
-
-/* The metapage fields of a fresh build. */
-static RabitqMetaPageData
-NewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric, int lists)
-{
-	RabitqMetaPageData meta;
-
-	memset(&meta, 0, sizeof(meta));
-	meta.magic = RABITQ_MAGIC;
-	meta.version = RABITQ_FORMAT_VERSION;
-	meta.dimensions = dim;
-	meta.padded_dim = dp;
-	meta.metric = metric;
-	meta.rotation_kind = RQ_ROTATION_FHT_KAC;
-	meta.rotation_seed = RABITQ_ROTATION_SEED;
-	meta.build_id = pg_prng_uint64(&pg_global_prng_state);
-	meta.lists = lists;
-	meta.directory_start = InvalidBlockNumber;
-	meta.centroid_start = InvalidBlockNumber;
-	meta.vector_attno = (uint16) keys->vector_attno;
-	meta.key_columns = (uint16) keys->nkeys;
-	meta.key_bytes = (uint32) keys->key_bytes;
-	meta.posting_start = InvalidBlockNumber;
-	return meta;
 }
 
 /* ---- entry points ---- */
@@ -625,14 +461,10 @@ InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexIn
 	bs->index = index;
 	bs->indexInfo = indexInfo;
 	RabitqKeyLayoutInit(index, &bs->keys);
-	bs->metric = RabitqIndexMetric(index, bs->keys.vector_attno);
-	bs->dim = RabitqIndexDimensions(index, bs->keys.vector_attno);
-	bs->dp = rq_padded_dim(bs->dim);
-	RabitqComputeGeometry(&bs->geom, bs->dp, bs->keys.key_bytes);
-	bs->signs = palloc(sizeof(float) * rq_rotation_fht_floats(bs->dp));
-	rq_rotation_fht_generate(bs->dp, RABITQ_ROTATION_SEED, bs->signs);
-	rq_rotation_init(&bs->rotation, RQ_ROTATION_FHT_KAC, bs->dim, bs->signs);
-	bs->prep = palloc(sizeof(float) * bs->dim);
+	RabitqCodecInit(&bs->codec, RabitqIndexDimensions(index, bs->keys.vector_attno),
+					RabitqIndexMetric(index, bs->keys.vector_attno), RABITQ_ROTATION_SEED);
+	RabitqComputeGeometry(&bs->geom, bs->codec.dp, bs->keys.key_bytes);
+	bs->prep = palloc(sizeof(float) * bs->codec.dim);
 	bs->code = palloc(sizeof(uint64_t) * bs->geom.words);
 }
 
@@ -640,6 +472,8 @@ InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexIn
 static void
 InitLoading(BuildState *bs)
 {
+	int			rows = BatchRows(bs->codec.dp);
+
 	bs->writers = palloc0(sizeof(ListWriter) * bs->lists);
 	bs->max_residual = palloc0(sizeof(float) * bs->lists);
 	for (int l = 0; l < bs->lists; l++)
@@ -648,12 +482,12 @@ InitLoading(BuildState *bs)
 		for (int s = 0; s < RABITQ_MAX_SEGMENTS; s++)
 			bs->writers[l].blkno[s] = InvalidBlockNumber;
 	}
-	bs->batch = palloc(mul_size(BatchRows(bs->dp), sizeof(float) * bs->dp));
-	bs->batch_tids = palloc(sizeof(ItemPointerData) * BatchRows(bs->dp));
-	bs->batch_keys = palloc0(Max((Size) BatchRows(bs->dp) * bs->keys.key_bytes, 1));
-	bs->batch_norm2 = palloc(sizeof(float) * BatchRows(bs->dp));
-	bs->batch_list = palloc(sizeof(int32) * BatchRows(bs->dp));
-	bs->block_rows = (int) rq_gemm_block_rows(bs->lists, bs->dp);
+	bs->batch = palloc(mul_size(rows, sizeof(float) * bs->codec.dp));
+	bs->batch_tids = palloc(sizeof(ItemPointerData) * rows);
+	bs->batch_keys = palloc0(Max((Size) rows * bs->keys.key_bytes, 1));
+	bs->batch_norm2 = palloc(sizeof(float) * rows);
+	bs->batch_list = palloc(sizeof(int32) * rows);
+	bs->block_rows = (int) rq_gemm_block_rows(bs->lists, bs->codec.dp);
 	bs->batch_block = palloc(mul_size(mul_size(bs->block_rows, bs->lists), sizeof(float)));
 }
 
@@ -747,10 +581,10 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 		pgstat_progress_update_multi_param(3, index, value);
 	}
-	meta = NewMeta(&bs.keys, bs.dim, bs.dp, bs.metric, bs.lists);
+	meta = RabitqNewMeta(&bs.keys, bs.codec.dim, bs.codec.dp, bs.codec.metric, bs.lists);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, MAIN_FORKNUM));	/* block 0 */
-	meta.centroid_start = WriteCentroids(index, MAIN_FORKNUM, bs.centroids_rot,
-										 (Size) bs.lists * bs.dp);
+	meta.centroid_start = RabitqWriteArray(index, MAIN_FORKNUM, RABITQ_PAGE_CENTROIDS, bs.codec.centroids,
+										   sizeof(float), (Size) bs.lists * bs.codec.dp);
 	InitLoading(&bs);
 	if (bs.keys.nkeys > 0)
 	{
@@ -765,10 +599,11 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	entries = FinishLists(&bs);
 	if (bs.postings != NULL)
 		meta.posting_start = RabitqPostingBuildFinish(bs.postings);
-	meta.directory_start = WriteDirectory(index, MAIN_FORKNUM, entries, bs.lists);
+	meta.directory_start = RabitqWriteArray(index, MAIN_FORKNUM, RABITQ_PAGE_DIRECTORY, entries,
+											sizeof(RabitqListEntry), bs.lists);
 	meta.build_rows = (int64) bs.indexed;
 	meta.build_residual2 = bs.indexed > 0 ? bs.residual2 / bs.indexed : 0.0;
-	WriteMeta(index, MAIN_FORKNUM, &meta);
+	RabitqWriteMeta(index, MAIN_FORKNUM, &meta);
 
 	if (RelationNeedsWAL(index))
 		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
@@ -796,17 +631,19 @@ rabitqbuildempty(Relation index)
 	RabitqKeyLayoutInit(index, &keys);
 	dim = RabitqIndexDimensions(index, keys.vector_attno);
 	dp = rq_padded_dim(dim);
-	meta = NewMeta(&keys, dim, dp, RabitqIndexMetric(index, keys.vector_attno), 1);
+	meta = RabitqNewMeta(&keys, dim, dp, RabitqIndexMetric(index, keys.vector_attno), 1);
 	zero = palloc0(sizeof(float) * dp);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, INIT_FORKNUM));
-	meta.centroid_start = WriteCentroids(index, INIT_FORKNUM, zero, dp);
-	meta.directory_start = WriteDirectory(index, INIT_FORKNUM, &entry, 1);
+	meta.centroid_start = RabitqWriteArray(index, INIT_FORKNUM, RABITQ_PAGE_CENTROIDS, zero,
+										   sizeof(float), dp);
+	meta.directory_start = RabitqWriteArray(index, INIT_FORKNUM, RABITQ_PAGE_DIRECTORY, &entry,
+											sizeof(RabitqListEntry), 1);
 	if (keys.nkeys > 0)
 	{
 		meta.posting_buckets = RabitqPostingBuckets(0);
 		meta.posting_start = RabitqPostingWriteEmpty(index, INIT_FORKNUM, meta.posting_buckets);
 	}
-	WriteMeta(index, INIT_FORKNUM, &meta);
+	RabitqWriteMeta(index, INIT_FORKNUM, &meta);
 	log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);
 	pfree(zero);
 }

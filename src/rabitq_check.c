@@ -31,8 +31,6 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#include "core/rq_distance.h"
-#include "core/rq_quantize.h"
 #include "rabitq.h"
 
 PG_FUNCTION_INFO_V1(rabitq_index_check);
@@ -56,9 +54,7 @@ typedef struct CheckState
 	EState	   *estate;
 	IndexInfo  *indexInfo;
 	MemoryContext rowctx;
-	float	   *prep;
 	float	   *rotated;
-	float	   *residual;
 	uint64_t   *code;			/* the row's code, re-quantized */
 	uint64_t   *stored;			/* a lane's stored code */
 	uint8	   *key;
@@ -155,10 +151,9 @@ CheckRow(CheckState *cs, int list, ItemPointer tid, const uint64_t *code, const 
 		FormIndexDatum(cs->indexInfo, cs->slot, cs->estate, values, isnull);
 		if (isnull[vattno])
 			Corrupt(cs, psprintf("Heap row (%u,%u) has a NULL vector but is indexed.", hblk, hoff));
-		RabitqPrepareVector(c, values[vattno], cs->prep, cs->rotated);
-		for (int i = 0; i < c->dp; i++)
-			cs->residual[i] = cs->rotated[i] - c->centroids[(Size) list * c->dp + i];
-		rq_quantize(cs->residual, c->centroids + (Size) list * c->dp, c->dp, c->metric, cs->code, &want);
+		/* the very encoder that wrote the entry */
+		RabitqEncodeVector(&c->codec, values[vattno], c->codec.prep, cs->rotated);
+		(void) RabitqEncodeEntry(&c->codec, cs->rotated, list, cs->code, &want);
 		if (memcmp(cs->code, code, sizeof(uint64_t) * c->geom.words) != 0 ||
 			want.add != f->add || want.a != f->a || want.bc != f->bc || want.err != f->err)
 			Corrupt(cs, psprintf("The code of heap row (%u,%u) in list %d does not match its vector.",
@@ -184,22 +179,21 @@ CheckRecord(CheckState *cs, int list, BlockNumber blkno, const char *tail)
 	const uint8 *used = RabitqTailUsed(g, tail);
 	const ItemPointerData *tids = RabitqTailTids(g, tail);
 	uint64_t   *code = cs->stored;
+	int			l;
 
 	if (cs->record_words != g->words)
 		Corrupt(cs, psprintf("A block record ending on page %u of list %d has %d of its %d code words.",
 							 blkno, list, cs->record_words, g->words));
-	for (int l = 0; l < RQ_BLOCK_LANES; l++)
+	for (l = 0; l < RQ_BLOCK_LANES; l++)
+		if (used[l] > 1)
+			Corrupt(cs, psprintf("A lane flag on page %u of list %d is %d.", blkno, list, used[l]));
+	RabitqForEachLane(l, RabitqUsedLanes(g, tail))
 	{
 		rq_factors	f = RabitqTailGetFactors(g, tail, l);
 
-		if (used[l] > 1)
-			Corrupt(cs, psprintf("A lane flag on page %u of list %d is %d.", blkno, list, used[l]));
-		if (!used[l])
-			continue;
 		if (!isfinite(f.add) || !isfinite(f.a) || !isfinite(f.bc) || !isfinite(f.err))
 			Corrupt(cs, psprintf("An entry on page %u of list %d has a non-finite factor.", blkno, list));
-		for (int w = 0; w < g->words; w++)
-			code[w] = cs->record[(Size) w * RQ_BLOCK_LANES + l];
+		rq_block_get_code(cs->record, 0, g->words, l, code);
 		if (cs->ntids == cs->cap)
 		{
 			cs->cap *= 2;
@@ -228,11 +222,11 @@ CheckListPage(CheckState *cs, int list, BlockNumber blkno, Page page)
 			head->word_end > cs->cache->geom.words)
 			Corrupt(cs, psprintf("Item %u on page %u of list %d covers code words %d to %d, not from %d.",
 								 o, blkno, list, head->word_begin, head->word_end, cs->record_words));
-		for (int w = head->word_begin; w < head->word_end; w++)
-			memcpy(cs->record + (Size) w * RQ_BLOCK_LANES,
-				   codes + (Size) (w - head->word_begin) * RQ_BLOCK_LANES, sizeof(uint64_t) * RQ_BLOCK_LANES);
+		/* an item's code area is words [begin, end) of the record's */
+		memcpy(cs->record + (Size) head->word_begin * RQ_BLOCK_LANES, codes,
+			   sizeof(uint64_t) * RQ_BLOCK_LANES * (head->word_end - head->word_begin));
 		cs->record_words = head->word_end;
-		if (head->flags & RABITQ_BLOCK_TAIL)
+		if (RabitqItemIsTail(item))
 			CheckRecord(cs, list, blkno, item);
 	}
 }
@@ -317,9 +311,7 @@ CheckState_Init(CheckState *cs)
 	cs->estate = CreateExecutorState();
 	cs->indexInfo = BuildIndexInfo(cs->index);
 	cs->rowctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq check row", ALLOCSET_DEFAULT_SIZES);
-	cs->prep = palloc(sizeof(float) * c->dim);
-	cs->rotated = palloc(sizeof(float) * c->dp);
-	cs->residual = palloc(sizeof(float) * c->dp);
+	cs->rotated = palloc(sizeof(float) * c->codec.dp);
 	cs->code = palloc(sizeof(uint64_t) * c->geom.words);
 	cs->stored = palloc(sizeof(uint64_t) * c->geom.words);
 	cs->key = c->keys.key_bytes > 0 ? palloc(c->keys.key_bytes) : NULL;
@@ -340,7 +332,7 @@ rabitq_index_check(PG_FUNCTION_ARGS)
 	WalkPlainChain(&cs, meta.centroid_start, RABITQ_PAGE_CENTROIDS, "the centroids");
 	for (uint32 b = 0; b < meta.posting_buckets; b++)
 		WalkPlainChain(&cs, meta.posting_start + b, RABITQ_PAGE_POSTING, "a posting bucket");
-	for (int l = 0; l < cs.cache->lists; l++)
+	for (int l = 0; l < cs.cache->codec.lists; l++)
 		WalkList(&cs, l);
 	for (BlockNumber b = 0; b < cs.nblocks; b++)
 	{

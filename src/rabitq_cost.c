@@ -21,8 +21,6 @@
 
 /* what ranking one row exactly costs beyond its distance: a heap fetch, mostly from shared buffers */
 #define RABITQ_EXACT_ROW_COST (10 * cpu_tuple_cost)
-/* a posting: 32-bit key hash and heap TID (rabitq_postings.c) */
-#define RABITQ_POSTING_BYTES 10
 
 void
 rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -81,7 +79,7 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		 * ranks each of them exactly from the heap (rabitq.exact_limit).  A
 		 * row costs a heap fetch, mostly from shared buffers, and a distance.
 		 */
-		pages = 1 + ceil(matched * RABITQ_POSTING_BYTES / BLCKSZ);
+		pages = 1 + ceil(matched / RABITQ_POSTINGS_PER_PAGE);
 		cost = pages * seq_page_cost_ts +
 			matched * (RABITQ_EXACT_ROW_COST + cpu_operator_cost * list_length(path->indexorderbys));
 	}

@@ -178,7 +178,7 @@ rabitq_handler(PG_FUNCTION_ARGS)
 	am->amcanorderbyop = true;
 	am->amcanbackward = false;
 	am->amcanunique = false;
-	am->amcanmulticol = true;	/* key columns (DESIGN.md 7) */
+	am->amcanmulticol = true;	/* key columns (doc/DESIGN.md 7) */
 	am->amoptionalkey = true;	/* scans without key conditions see every row */
 	am->amsearcharray = true;	/* owner = ANY(...) as an index condition */
 	am->amsearchnulls = false;

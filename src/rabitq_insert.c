@@ -1,6 +1,6 @@
 /*
  * rabitq_insert.c
- *	  aminsert (DESIGN.md 5): quantize the new row against the cached rotation
+ *	  aminsert (doc/DESIGN.md 5): quantize the new row against the cached rotation
  *	  and centroids, then write it into a free lane of its list, extending the
  *	  list only when no page of it has one.
  *
@@ -24,17 +24,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "core/rq_distance.h"
+#include "core/rq_metric.h"
 #include "rabitq.h"
-
-/* What one lane holds. */
-typedef struct LaneEntry
-{
-	const uint64_t *code;
-	rq_factors	f;
-	ItemPointerData tid;
-	const uint8 *key;			/* key image (key_bytes), or NULL without key columns */
-} LaneEntry;
 
 /* Where a new entry goes: tail item `off` on block `blkno`, lane `lane`. */
 typedef struct LaneSlot
@@ -48,48 +39,14 @@ typedef struct LaneSlot
 static bool
 FindFreeLane(const RabitqGeometry *g, Page page, OffsetNumber *off, int *lane)
 {
-	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	RabitqLaneIter it;
 
-	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
-	{
-		char	   *item = PageGetItem(page, PageGetItemId(page, o));
-		uint8	   *used;
-
-		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
-			continue;
-		used = RabitqTailUsed(g, item);
-		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			if (!used[l])
-			{
-				*off = o;
-				*lane = l;
-				return true;
-			}
-	}
-	return false;
-}
-
-/* Writes the code words an item holds into its lane. */
-static void
-WriteLaneCodes(char *item, int lane, const uint64_t *code)
-{
-	RabitqBlockHead *head = (RabitqBlockHead *) item;
-	uint64_t   *codes = RabitqItemCodes(item);
-
-	for (int w = head->word_begin; w < head->word_end; w++)
-		codes[(Size) (w - head->word_begin) * RQ_BLOCK_LANES + lane] = code[w];
-}
-
-/* Fills lane of a tail item: its codes, factors, TID, key, and marks it used. */
-static void
-WriteLaneTail(const RabitqGeometry *g, char *item, int lane, const LaneEntry *e)
-{
-	WriteLaneCodes(item, lane, e->code);
-	RabitqTailPutFactors(g, item, lane, &e->f);
-	RabitqTailTids(g, item)[lane] = e->tid;
-	if (g->key_bytes > 0)
-		memcpy(RabitqTailKey(g, item, lane), e->key, g->key_bytes);
-	RabitqTailUsed(g, item)[lane] = 1;
+	RabitqLaneIterStart(&it, page, true);
+	if (!RabitqLaneIterNext(g, &it))
+		return false;
+	*off = it.off;
+	*lane = it.lane;
+	return true;
 }
 
 /*
@@ -97,7 +54,7 @@ WriteLaneTail(const RabitqGeometry *g, char *item, int lane, const LaneEntry *e)
  * buf; false if the page has none.
  */
 static bool
-FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const LaneEntry *e)
+FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const RabitqLane *e)
 {
 	GenericXLogState *state;
 	Page		page;
@@ -108,7 +65,7 @@ FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const LaneEntry 
 		return false;
 	state = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
-	WriteLaneTail(g, PageGetItem(page, PageGetItemId(page, off)), lane, e);
+	RabitqPutLane(g, PageGetItem(page, PageGetItemId(page, off)), lane, e);
 	GenericXLogFinish(state);
 	return true;
 }
@@ -119,7 +76,7 @@ FillOnPage(Relation index, const RabitqGeometry *g, Buffer buf, const LaneEntry 
  * tail) and checks the lane is still free.  False if it was taken meanwhile.
  */
 static bool
-FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot, const LaneEntry *e)
+FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot, const RabitqLane *e)
 {
 	Buffer		tailbuf = ReadBuffer(index, slot->blkno);
 	ItemPointerData segs[RABITQ_MAX_SEGMENTS - 1];
@@ -151,12 +108,7 @@ FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot, con
 		{
 			Page		page = GenericXLogRegisterBuffer(state, bufs[s], 0);
 			OffsetNumber off = (s < g->nseg - 1) ? ItemPointerGetOffsetNumber(&segs[s]) : slot->off;
-			char	   *item = PageGetItem(page, PageGetItemId(page, off));
-
-			if (s < g->nseg - 1)
-				WriteLaneCodes(item, slot->lane, e->code);
-			else
-				WriteLaneTail(g, item, slot->lane, e);
+			RabitqPutLane(g, PageGetItem(page, PageGetItemId(page, off)), slot->lane, e);
 		}
 		GenericXLogFinish(state);
 	}
@@ -165,25 +117,14 @@ FillSegmented(Relation index, const RabitqGeometry *g, const LaneSlot *slot, con
 	return free_still;
 }
 
-/* A new block record item image for segment s, lane 0 holding the entry if tail. */
+/* A new block record's item s, lane 0 holding the entry. */
 static char *
-NewBlockItem(const RabitqGeometry *g, int s, const LaneEntry *e, const ItemPointerData *segs)
+NewBlockItem(const RabitqGeometry *g, int s, const RabitqLane *e, const ItemPointerData *segs)
 {
-	bool		tail = (s == g->nseg - 1);
-	char	   *item = palloc0(tail ? g->tail_size : g->seg_size);
-	RabitqBlockHead *head = (RabitqBlockHead *) item;
+	char	   *item = palloc(RabitqItemSize(g, s));
 
-	head->flags = tail ? RABITQ_BLOCK_TAIL : 0;
-	head->word_begin = (uint16) (s * g->seg_words);
-	head->word_end = (uint16) (tail ? g->words : (s + 1) * g->seg_words);
-	head->nseg = (uint16) g->nseg;
-	if (tail)
-	{
-		memcpy(RabitqTailSegs(g, item), segs, sizeof(ItemPointerData) * (g->nseg - 1));
-		WriteLaneTail(g, item, 0, e);
-	}
-	else
-		WriteLaneCodes(item, 0, e->code);
+	RabitqInitItem(g, item, s, segs);
+	RabitqPutLane(g, item, 0, e);
 	return item;
 }
 
@@ -193,7 +134,7 @@ NewBlockItem(const RabitqGeometry *g, int s, const LaneEntry *e, const ItemPoint
  * chained after it.  Returns the page where the record's tail went.
  */
 static BlockNumber
-AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const LaneEntry *e)
+AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const RabitqLane *e)
 {
 	GenericXLogState *state = GenericXLogStart(index);
 	Page		lastpage = GenericXLogRegisterBuffer(state, last, 0);
@@ -229,9 +170,8 @@ AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const LaneEntr
 	for (int s = 0; s < g->nseg; s++)
 	{
 		char	   *item = NewBlockItem(g, s, e, segs);
-		Size		size = (s == g->nseg - 1) ? g->tail_size : g->seg_size;
 
-		if (PageAddItem(newpage[s], (Item) item, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+		if (PageAddItem(newpage[s], (Item) item, RabitqItemSize(g, s), InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			elog(ERROR, "rabitq could not add a block record to a new page");
 	}
 	GenericXLogFinish(state);
@@ -241,40 +181,9 @@ AppendBlock(Relation index, const RabitqGeometry *g, Buffer last, const LaneEntr
 	return tail_page;
 }
 
-/*
- * Gives an empty list its first page (under the directory page's lock, so
- * only one backend does); returns the list's entry afterwards.
- */
-static RabitqListEntry
-CreateFirstPage(Relation index, const RabitqCache *cache, int list)
-{
-	Buffer		dirbuf = ReadBuffer(index, cache->dir_page[list]);
-	RabitqListEntry *entry;
-	RabitqListEntry result;
-
-	LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
-	entry = &((RabitqListEntry *) PageGetContents(BufferGetPage(dirbuf)))[cache->dir_slot[list]];
-	if (!BlockNumberIsValid(entry->first_page))
-	{
-		Buffer		buf = RabitqNewBuffer(index, MAIN_FORKNUM);
-		GenericXLogState *state = GenericXLogStart(index);
-		Page		dirpage = GenericXLogRegisterBuffer(state, dirbuf, 0);
-		Page		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
-		RabitqListEntry *e = &((RabitqListEntry *) PageGetContents(dirpage))[cache->dir_slot[list]];
-
-		RabitqInitPage(page, RABITQ_PAGE_LIST);
-		e->first_page = e->insert_page = BufferGetBlockNumber(buf);
-		GenericXLogFinish(state);
-		UnlockReleaseBuffer(buf);
-	}
-	result = ((RabitqListEntry *) PageGetContents(BufferGetPage(dirbuf)))[cache->dir_slot[list]];
-	UnlockReleaseBuffer(dirbuf);
-	return result;
-}
-
 /* One-item records: walk from the hint, fill the first free lane or extend. */
 static void
-AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start, const LaneEntry *e)
+AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start, const RabitqLane *e)
 {
 	BlockNumber blkno = start;
 
@@ -312,7 +221,7 @@ AddSingle(Relation index, const RabitqCache *cache, int list, BlockNumber start,
  * record's pages in chain order; at the last page extend under its lock.
  */
 static void
-AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber start, const LaneEntry *e)
+AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber start, const RabitqLane *e)
 {
 	BlockNumber blkno = start;
 
@@ -362,7 +271,7 @@ AddSegmented(Relation index, const RabitqCache *cache, int list, BlockNumber sta
  * list's recorded maximum when larger.
  */
 static void
-AddEntry(Relation index, const RabitqCache *cache, int list, const LaneEntry *e, float residual_norm)
+AddEntry(Relation index, const RabitqCache *cache, int list, const RabitqLane *e, float residual_norm)
 {
 	RabitqListEntry entry = RabitqReadListEntry(index, cache, list);
 
@@ -370,7 +279,7 @@ AddEntry(Relation index, const RabitqCache *cache, int list, const LaneEntry *e,
 		RabitqRaiseMaxResidual(index, cache, list, residual_norm);
 
 	if (!BlockNumberIsValid(entry.first_page))
-		entry = CreateFirstPage(index, cache, list);
+		entry = RabitqCreateFirstPage(index, cache, list);
 	if (cache->geom.nseg == 1)
 		AddSingle(index, cache, list, entry.insert_page, e);
 	else
@@ -384,15 +293,14 @@ rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, 
 	MemoryContext ctx,
 				old;
 	RabitqCache *cache;
-	float	   *prep,
-			   *rotated,
-			   *residual;
+	RabitqCodec *codec;
+	float	   *rotated;
 	uint64_t   *code;
 	uint8	   *key = NULL;
 	bool		posted = false;
-	LaneEntry	e;
+	RabitqLane	e;
 	int			list;
-	int			vattno;
+	float		residual2;
 
 	(void) heap;
 	(void) checkUnique;
@@ -401,36 +309,30 @@ rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, 
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq insert", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ctx);
 	cache = RabitqGetCache(index);
-	vattno = cache->keys.vector_attno;
+	codec = &cache->codec;
 	/* rows with a NULL vector are not indexed (as in pgvector) */
-	if (isnull[vattno])
+	if (isnull[cache->keys.vector_attno])
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(ctx);
 		return false;
 	}
-	prep = palloc(sizeof(float) * cache->dim);
-	rotated = palloc(sizeof(float) * cache->dp);
-	residual = palloc(sizeof(float) * cache->dp);
+	rotated = palloc(sizeof(float) * codec->dp);
 	code = palloc(sizeof(uint64_t) * cache->geom.words);
 
 	/* every check that can fail on the value comes before any page changes */
-	RabitqPrepareVector(cache, values[vattno], prep, rotated);
+	RabitqEncodeVector(codec, values[cache->keys.vector_attno], codec->prep, rotated);
 	if (cache->keys.nkeys > 0)
 	{
 		key = palloc(cache->keys.key_bytes);
 		posted = RabitqKeyImage(&cache->keys, values, isnull, key);
 	}
-	list = RabitqNearestList(cache, rotated);
-	for (int i = 0; i < cache->dp; i++)
-		residual[i] = rotated[i] - cache->centroids[(Size) list * cache->dp + i];
-	rq_quantize(residual, cache->centroids + (Size) list * cache->dp, cache->dp, cache->metric,
-				code, &e.f);
-	RabitqCheckFactors(&e.f);
+	list = rq_nearest_list(rotated, codec->centroids, codec->centroid_norm2, codec->lists, codec->dp);
+	residual2 = RabitqEncodeEntry(codec, rotated, list, code, &e.f);
 	e.code = code;
 	e.tid = *heap_tid;
 	e.key = key;
-	AddEntry(index, cache, list, &e, sqrtf(rq_dist.dot(residual, residual, cache->dp)));
+	AddEntry(index, cache, list, &e, sqrtf(residual2));
 	if (posted)
 		RabitqPostingInsert(index, cache, RabitqKeyHash(&cache->keys, key), heap_tid);
 

@@ -1,6 +1,6 @@
 /*
  * rabitq_keys.c
- *	  Key columns of a multi-column rabitq index (DESIGN.md 7, RLS.md 2):
+ *	  Key columns of a multi-column rabitq index (doc/DESIGN.md 7, doc/RLS.md 2):
  *	  which column is the vector, how the other columns' values are stored
  *	  exactly in a lane's key image, and a scan's equality conditions turned
  *	  into per-column sets of accepted images.

@@ -4,7 +4,7 @@
  *	  values to the heap TIDs of the rows that have them, so a scan whose
  *	  conditions fix every key column finds a small tenant's rows directly
  *	  and ranks them exactly, instead of probing lists where they are a few
- *	  among many (DESIGN.md 6, "a tenant whose rows are few must still get its
+ *	  among many (doc/DESIGN.md 6, "a tenant whose rows are few must still get its
  *	  full top-k").
  *
  * `posting_buckets` chains (a power of two), whose head pages are
@@ -34,25 +34,8 @@
 #define RABITQ_MAX_BUCKETS 4096
 #define RABITQ_ROWS_PER_BUCKET 1024
 
-typedef struct RabitqPostingHeader
-{
-	uint64		bloom[4];		/* bits (hash & 255) and ((hash >> 8) & 255) */
-	BlockNumber tail;			/* head page: the chain's last page */
-	uint16		count;			/* postings on this page */
-	uint16		unused;
-} RabitqPostingHeader;
-
-typedef struct RabitqPosting
-{
-	uint32		hash;			/* low 32 bits of the key image's hash */
-	ItemPointerData tid;
-} RabitqPosting;
-
 #define PostingHeader(page)		((RabitqPostingHeader *) PageGetContents(page))
 #define PostingArray(page)		((RabitqPosting *) (PageGetContents(page) + sizeof(RabitqPostingHeader)))
-#define POSTINGS_PER_PAGE \
-	((int) ((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(RabitqPageOpaqueData)) - \
-			 sizeof(RabitqPostingHeader)) / sizeof(RabitqPosting)))
 
 /* Buckets for a table of `rows` rows: about 1,024 postings each, 16 to 4,096. */
 uint32
@@ -152,7 +135,7 @@ RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid)
 	uint32		b = BucketOf(hash, w->buckets);
 	Page		image = w->image[b];
 
-	if (PostingHeader(image)->count == POSTINGS_PER_PAGE)
+	if (PostingHeader(image)->count == RABITQ_POSTINGS_PER_PAGE)
 	{
 		Buffer		buf = RabitqNewBuffer(w->index, MAIN_FORKNUM);
 		BlockNumber next = BufferGetBlockNumber(buf);
@@ -240,7 +223,7 @@ RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemP
 	state = GenericXLogStart(index);
 	head_page = GenericXLogRegisterBuffer(state, head, 0);
 	tail_page = BufferIsValid(tail) ? GenericXLogRegisterBuffer(state, tail, 0) : head_page;
-	if (PostingHeader(tail_page)->count == POSTINGS_PER_PAGE)
+	if (PostingHeader(tail_page)->count == RABITQ_POSTINGS_PER_PAGE)
 	{
 		Page		page;
 

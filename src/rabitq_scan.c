@@ -1,6 +1,6 @@
 /*
  * rabitq_scan.c
- *	  Ordered index scans (DESIGN.md 6).
+ *	  Ordered index scans (doc/DESIGN.md 6).
  *
  * On the first call: preprocess and rotate the query, rank the lists by
  * their centroids, and probe the first `probes` of them: for each block of
@@ -43,6 +43,8 @@
 #include "utils/rel.h"
 
 #include "core/rq_distance.h"
+#include "core/rq_encode.h"
+#include "core/rq_metric.h"
 #include "core/rq_rerank.h"
 #include "core/rq_select.h"
 #include "rabitq.h"
@@ -133,26 +135,24 @@ IdToTid(uint64_t id, ItemPointer tid)
 #define RABITQ_SCORE_CHUNK 256
 
 /*
- * Scores every list for the query, smaller first: nearest centroid for L2 and
- * cosine, largest <q, c> for inner product (RABITQ.md 2.5).  Each batch then
- * selects its lists from the scores (rq_select) instead of sorting them all.
- * (Ranking inner product by the bound <q, c> + |q| max|o - c| was tried and
- * measured worse: the largest residual is an outlier's.)  A query near the
- * float limits can make scores infinite or NaN; rq_select orders those too.
+ * Scores every list for the query (rq_score_lists: smaller is probed
+ * first); each batch then selects its lists from the scores (rq_select)
+ * instead of sorting them all.  (Ranking inner product by the bound
+ * <q, c> + |q| max|o - c| was tried and measured worse: the largest
+ * residual is an outlier's.)  A query near the float limits can make scores
+ * infinite or NaN; rq_select orders those too.
  */
 static void
 ScoreLists(RabitqScanOpaque so)
 {
-	RabitqCache *c = so->cache;
+	const RabitqCodec *c = &so->cache->codec;
 
 	so->run.score = palloc(sizeof(float) * c->lists);
-	for (int l = 0; l < c->lists; l++)
+	for (int l = 0; l < c->lists; l += RABITQ_SCORE_CHUNK)
 	{
-		float		dot = rq_dist.dot(so->run.query, c->centroids + (Size) l * c->dp, c->dp);
-
-		so->run.score[l] = (c->metric == RQ_METRIC_IP) ? -dot : c->centroid_norm2[l] - 2.0f * dot;
-		if (l % RABITQ_SCORE_CHUNK == RABITQ_SCORE_CHUNK - 1)
-			CHECK_FOR_INTERRUPTS();
+		rq_score_lists(c->metric, so->run.query, c->centroids + (Size) l * c->dp, c->centroid_norm2 + l,
+					   Min(RABITQ_SCORE_CHUNK, c->lists - l), c->dp, so->run.score + l);
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -180,22 +180,18 @@ static inline uint8
 LiveLanes(RabitqScanOpaque so, const char *item)
 {
 	const RabitqGeometry *g = &so->cache->geom;
-	const uint8 *used = RabitqTailUsed(g, item);
+	uint8		used = RabitqUsedLanes(g, item);
 	uint8		mask = 0;
+	int			l;
 
 	if (so->run.filter.ncons == 0)
+		return used;
+	RabitqForEachLane(l, used)
 	{
-		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			mask |= (uint8) ((used[l] != 0) << l);
-		return mask;
+		if (RabitqKeyMatches(&so->cache->keys, &so->run.filter, RabitqTailKey(g, item, l)))
+			mask |= (uint8) (1 << l);
 	}
-	for (int l = 0; l < RQ_BLOCK_LANES; l++)
-		if (used[l])
-		{
-			so->run.lanes_seen++;
-			if (RabitqKeyMatches(&so->cache->keys, &so->run.filter, RabitqTailKey(g, item, l)))
-				mask |= (uint8) (1 << l);
-		}
+	so->run.lanes_seen += pg_popcount32(used);
 	so->run.lanes_matched += pg_popcount32(mask);
 	return mask;
 }
@@ -237,23 +233,25 @@ EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
 		RabitqBlockHead *head = (RabitqBlockHead *) item;
 		ItemPointerData *tids;
 		uint8		live = 0;
+		int			l;
 
 		PrefetchItem(page, o + RABITQ_PREFETCH_ITEMS, maxoff, g->tail_size);
 		if (head->nseg == 1 && (live = LiveLanes(so, item)) == 0)
 			continue;
 		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->run.planes,
 						   g->words, ip);
-		if (!(head->flags & RABITQ_BLOCK_TAIL))
+		if (!RabitqItemIsTail(item))
 			continue;			/* a segment: its tail follows */
 		rq_codes.block_finish(ip, RabitqTailFactors(g, item), params, est, lb);
 		memset(ip, 0, sizeof(int64_t) * RQ_BLOCK_LANES);
 		if (head->nseg > 1)
 			live = LiveLanes(so, item);
 		tids = RabitqTailTids(g, item);
-		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			if ((live & (1 << l)) &&
-				rq_rerank_push(&so->rerank, TidToId(&tids[l]), BoundKey(so, lb[l])) != RQ_OK)
+		RabitqForEachLane(l, live)
+		{
+			if (rq_rerank_push(&so->rerank, TidToId(&tids[l]), BoundKey(so, lb[l])) != RQ_OK)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
 	}
 }
 
@@ -262,8 +260,9 @@ static void
 ProbeList(IndexScanDesc scan, int l)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	RabitqCache *c = so->cache;
-	RabitqListEntry entry = RabitqReadListEntry(scan->indexRelation, c, l);
+	RabitqCache *cache = so->cache;
+	const RabitqCodec *c = &cache->codec;
+	RabitqListEntry entry = RabitqReadListEntry(scan->indexRelation, cache, l);
 	BlockNumber blkno = entry.first_page;
 	rq_list_query lq;
 	rq_estimate_params params;
@@ -303,7 +302,7 @@ ProbeMore(IndexScanDesc scan, int n)
 
 	if (run->probed >= limit)
 		return false;
-	count = rq_select_smallest(run->score, so->cache->lists, limit - run->probed,
+	count = rq_select_smallest(run->score, so->cache->codec.lists, limit - run->probed,
 							   run->probed > 0 ? &run->last_probed : NULL, run->batch);
 	if (count <= 0)
 	{
@@ -380,23 +379,11 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 		{
 			Vector	   *v = DatumGetVector(values[vattno]);
 			Vector	   *q = so->run.raw_query;
-			float		parts[3];
 
 			if (v->dim == q->dim)
 			{
-				if (so->cache->metric == RQ_METRIC_L2)
-					*distance = rq_dist.l2sq(q->x, v->x, v->dim);
-				else if (so->cache->metric == RQ_METRIC_IP)
-					*distance = -(double) rq_dist.dot(q->x, v->x, v->dim);
-				else
-				{
-					double		sim;
-
-					/* exactly cosine_distance(): the same sums, clamp and order */
-					rq_dist.cosine(q->x, v->x, v->dim, parts);
-					sim = (double) parts[0] / sqrt((double) parts[1] * (double) parts[2]);
-					*distance = 1.0 - Max(-1.0, Min(1.0, sim));
-				}
+				/* exactly the SQL operator's distance (rq_metric.h) */
+				*distance = rq_metric_distance(so->cache->codec.metric, q->x, v->x, v->dim);
 				found = 1;
 			}
 		}
@@ -472,7 +459,7 @@ StartProbing(IndexScanDesc scan)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 	RabitqScanRun *run = &so->run;
-	RabitqCache *c = so->cache;
+	const RabitqCodec *c = &so->cache->codec;
 
 	run->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
 	run->probes = RabitqProbes(scan->indexRelation, c->lists, c->metric);
@@ -492,32 +479,17 @@ PrepareQuery(IndexScanDesc scan)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 	RabitqScanRun *run = &so->run;
-	RabitqCache *c = so->cache;
-	float	   *prep = palloc(sizeof(float) * c->dim);
-	float		raw_max = 0.0f,
-				prep_max = 0.0f;
+	const RabitqCodec *c = &so->cache->codec;
 
 	run->raw_query = DatumGetVector(scan->orderByData[0].sk_argument);
 	if (run->raw_query->dim != c->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("different vector dimensions %d and %d", c->dim, run->raw_query->dim)));
-	if (rq_preprocess_query(c->metric, run->raw_query->x, c->dim, prep) == RQ_ERR_ZERO_VECTOR)
-		return false;			/* cosine of a zero query: NaN for every row */
-	if (c->metric == RQ_METRIC_IP)
-	{
-		/* a query scaled by 2^-k (rq_preprocess_query): bounds times 2^k */
-		for (int i = 0; i < c->dim; i++)
-		{
-			raw_max = Max(raw_max, fabsf(run->raw_query->x[i]));
-			prep_max = Max(prep_max, fabsf(prep[i]));
-		}
-		if (prep_max > 0.0f && prep_max != raw_max)
-			run->query_exp = ilogb(raw_max) - ilogb(prep_max);
-	}
 	run->query = palloc(sizeof(float) * c->dp);
-	rq_rotate(&c->rotation, prep, run->query);
-	return true;
+	/* cosine of a zero query: NaN for every row, no order */
+	return rq_encode_query(&c->rotation, c->metric, run->raw_query->x, palloc(sizeof(float) * c->dim),
+						   run->query, &run->query_exp) != RQ_ERR_ZERO_VECTOR;
 }
 
 /* First call: the key conditions, the query, and the first batch (or the exact ranking). */
@@ -526,7 +498,7 @@ StartScan(IndexScanDesc scan)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 	RabitqScanRun *run = &so->run;
-	RabitqCache *c;
+	RabitqCache *cache;
 	MemoryContext old;
 
 	if (!IsMVCCSnapshot(scan->xs_snapshot))
@@ -534,13 +506,13 @@ StartScan(IndexScanDesc scan)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("non-MVCC snapshots are not supported with rabitq")));
 	old = MemoryContextSwitchTo(so->scanctx);
-	c = so->cache = RabitqGetCache(scan->indexRelation);
+	cache = so->cache = RabitqGetCache(scan->indexRelation);
 	run->started = true;
 	run->cur_page = InvalidBlockNumber;
 	run->page_tids = palloc(sizeof(ItemPointerData) * RQ_BLOCK_LANES *
 							(BLCKSZ / (sizeof(RabitqBlockHead) + sizeof(ItemIdData))));
 
-	RabitqKeyFilterInit(&c->keys, scan->keyData, scan->numberOfKeys, &run->filter);
+	RabitqKeyFilterInit(&cache->keys, scan->keyData, scan->numberOfKeys, &run->filter);
 	run->done = run->filter.empty;	/* contradictory or NULL key conditions */
 	run->null_query = scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL);
 	run->unordered = run->null_query || !PrepareQuery(scan);
@@ -567,15 +539,12 @@ ReadPageTids(IndexScanDesc scan, BlockNumber blkno)
 	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
 	{
 		char	   *item = PageGetItem(page, PageGetItemId(page, o));
-		uint8		live;
+		int			l;
 
-		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
+		if (!RabitqItemIsTail(item))
 			continue;
-		live = LiveLanes(so, item);
-
-		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-			if (live & (1 << l))
-				so->run.page_tids[so->run.page_count++] = RabitqTailTids(g, item)[l];
+		RabitqForEachLane(l, LiveLanes(so, item))
+			so->run.page_tids[so->run.page_count++] = RabitqTailTids(g, item)[l];
 	}
 	next = RabitqPageGetOpaque(page)->next;
 	UnlockReleaseBuffer(buf);
@@ -593,7 +562,7 @@ NextUnordered(IndexScanDesc scan, ItemPointer tid)
 	{
 		if (!BlockNumberIsValid(run->cur_page))
 		{
-			if (run->cur_list >= so->cache->lists)
+			if (run->cur_list >= so->cache->codec.lists)
 				return false;
 			run->cur_page = RabitqReadListEntry(scan->indexRelation, so->cache, run->cur_list++).first_page;
 			run->page_count = run->page_pos = 0;
@@ -721,7 +690,7 @@ NextOrdered(IndexScanDesc scan)
 			return false;
 	}
 	IdToTid(id, &scan->xs_heaptid);
-	scan->xs_orderbyvals[0] = Float8GetDatum(so->cache->metric == RQ_METRIC_L2 ? sqrt(distance) : distance);
+	scan->xs_orderbyvals[0] = Float8GetDatum(rq_metric_sql_value(so->cache->codec.metric, distance));
 	scan->xs_orderbynulls[0] = false;
 	return true;
 }

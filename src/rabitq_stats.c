@@ -49,53 +49,30 @@ typedef struct StatsState
 	double		clip;			/* RABITQ_DRIFT_CLIP times the build's mean (0: no clipping) */
 } StatsState;
 
-/*
- * |o - c|^2 of an entry from its factors: for L2 and cosine it is `add`;
- * under inner product, from a = -2 |r|^2 / |r|_1 and err (rq_quantize):
- * |r|^2 = Dp (a/2)^2 - (Dp - 1) err^2 / 4.
- */
-static double
-ResidualNorm2(const RabitqCache *c, const char *tail, int lane)
-{
-	rq_factors	f = RabitqTailGetFactors(&c->geom, tail, lane);
-
-	if (c->metric != RQ_METRIC_IP)
-		return f.add;
-	return Max(0.0, c->dp * ((double) f.a / 2) * ((double) f.a / 2) - (c->dp - 1) * (double) f.err * f.err / 4);
-}
-
 static void
 CountPage(StatsState *st, int list, Page page)
 {
-	const RabitqGeometry *g = &st->cache->geom;
-	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	const RabitqCache *c = st->cache;
+	const RabitqGeometry *g = &c->geom;
+	RabitqLaneIter it;
 
 	st->free_bytes += PageGetFreeSpace(page);
-	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
+	RabitqLaneIterStart(&it, page, true);
+	while (RabitqLaneIterNext(g, &it))
+		st->free_lanes++;
+	RabitqLaneIterStart(&it, page, false);
+	while (RabitqLaneIterNext(g, &it))
 	{
-		char	   *item = PageGetItem(page, PageGetItemId(page, o));
-		const uint8 *used;
+		rq_factors	f = RabitqTailGetFactors(g, it.tail, it.lane);
+		double		r2 = rq_factors_residual2(&f, c->codec.dp, c->codec.metric);
+		bool		all_dead = false;
 
-		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
-			continue;
-		used = RabitqTailUsed(g, item);
-		for (int l = 0; l < RQ_BLOCK_LANES; l++)
-		{
-			bool		all_dead = false;
-
-			if (!used[l])
-			{
-				st->free_lanes++;
-				continue;
-			}
-			st->per_list[list]++;
-			st->entries++;
-			st->residual2 += st->clip > 0 ? Min(ResidualNorm2(st->cache, item, l), st->clip)
-				: ResidualNorm2(st->cache, item, l);
-			if (!table_index_fetch_tuple_check(st->heap, &RabitqTailTids(g, item)[l], SnapshotSelf,
-											   &all_dead) && all_dead)
-				st->dead++;
-		}
+		st->per_list[list]++;
+		st->entries++;
+		st->residual2 += st->clip > 0 ? Min(r2, st->clip) : r2;
+		if (!table_index_fetch_tuple_check(st->heap, &RabitqTailTids(g, it.tail)[it.lane], SnapshotSelf,
+										   &all_dead) && all_dead)
+			st->dead++;
 	}
 }
 
@@ -143,7 +120,7 @@ rabitq_index_stats(PG_FUNCTION_ARGS)
 	RabitqOpenForInspection(PG_GETARG_OID(0), AccessShareLock, "rabitq_index_stats", &st.heap, &st.index);
 	st.cache = RabitqGetCache(st.index);
 	meta = RabitqReadMeta(st.index);
-	n = st.cache->lists;
+	n = st.cache->codec.lists;
 	st.clip = RABITQ_DRIFT_CLIP * meta.build_residual2;
 	st.per_list = palloc0(sizeof(int64) * n);
 	for (int l = 0; l < n; l++)

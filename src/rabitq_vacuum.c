@@ -1,6 +1,6 @@
 /*
  * rabitq_vacuum.c
- *	  VACUUM (DESIGN.md 5): ambulkdelete clears the lanes of dead rows, page
+ *	  VACUUM (doc/DESIGN.md 5): ambulkdelete clears the lanes of dead rows, page
  *	  by page, and points each list's insert hint back at the first page where
  *	  it freed a lane, so inserts refill that space before the list grows.
  *	  Entries are never moved, so concurrent scans and inserts never see a
@@ -25,34 +25,21 @@ static int
 VacuumPage(Relation index, const RabitqGeometry *g, Buffer buf,
 		   IndexBulkDeleteCallback callback, void *callback_state, double *live)
 {
-	Page		page = BufferGetPage(buf);
-	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-	OffsetNumber dead_off[MaxOffsetNumber];
-	uint8		dead_lanes[MaxOffsetNumber];
-	int			ndead = 0,
-				cleared = 0;
+	RabitqLaneIter it;
+	OffsetNumber dead_off[MaxOffsetNumber * RQ_BLOCK_LANES];
+	uint8		dead_lane[MaxOffsetNumber * RQ_BLOCK_LANES];
+	int			ndead = 0;
 
-	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
+	RabitqLaneIterStart(&it, BufferGetPage(buf), false);
+	while (RabitqLaneIterNext(g, &it))
 	{
-		char	   *item = PageGetItem(page, PageGetItemId(page, o));
-		uint8		mask = 0;
-
-		if (!(((RabitqBlockHead *) item)->flags & RABITQ_BLOCK_TAIL))
-			continue;
-		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+		if (callback(&RabitqTailTids(g, it.tail)[it.lane], callback_state))
 		{
-			if (!RabitqTailUsed(g, item)[l])
-				continue;
-			if (callback(&RabitqTailTids(g, item)[l], callback_state))
-				mask |= (uint8) (1 << l);
-			else
-				*live += 1;
+			dead_off[ndead] = it.off;
+			dead_lane[ndead++] = (uint8) it.lane;
 		}
-		if (mask)
-		{
-			dead_off[ndead] = o;
-			dead_lanes[ndead++] = mask;
-		}
+		else
+			*live += 1;
 	}
 	if (ndead > 0)
 	{
@@ -60,20 +47,10 @@ VacuumPage(Relation index, const RabitqGeometry *g, Buffer buf,
 		Page		copy = GenericXLogRegisterBuffer(state, buf, 0);
 
 		for (int i = 0; i < ndead; i++)
-		{
-			char	   *item = PageGetItem(copy, PageGetItemId(copy, dead_off[i]));
-
-			for (int l = 0; l < RQ_BLOCK_LANES; l++)
-				if (dead_lanes[i] & (1 << l))
-				{
-					RabitqTailUsed(g, item)[l] = 0;
-					ItemPointerSetInvalid(&RabitqTailTids(g, item)[l]);
-					cleared++;
-				}
-		}
+			RabitqClearLane(g, PageGetItem(copy, PageGetItemId(copy, dead_off[i])), dead_lane[i]);
 		GenericXLogFinish(state);
 	}
-	return cleared;
+	return ndead;
 }
 
 /* Vacuums one list; moves its insert hint back to the first page it freed space on. */
@@ -119,7 +96,7 @@ VacuumIndex(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 	stats->num_index_tuples = 0;
-	for (int l = 0; l < cache->lists; l++)
+	for (int l = 0; l < cache->codec.lists; l++)
 		VacuumList(info, cache, l, callback, callback_state, stats);
 	/* a dead row's posting goes in the same pass, before its heap TID can be reused */
 	if (postings && cache->keys.nkeys > 0)

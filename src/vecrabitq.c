@@ -11,7 +11,7 @@
 
 #include "core/rq_cpu.h"
 #include "core/rq_distance.h"
-#include "core/rq_estimate.h"
+#include "core/rq_kernels.h"
 #include "rabitq.h"
 
 PG_MODULE_MAGIC;
@@ -37,8 +37,7 @@ _PG_init(void)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ignoring unknown %s value \"%s\"", RQ_ISA_ENV, cap),
 				 errhint("Use scalar, avx2 or avx512.")));
-	rq_distance_use(isa);
-	rq_code_kernels_use(isa);
+	rq_kernels_use(isa);
 	RabitqInitGucs();
 	RabitqInitOptions();
 }

@@ -2,7 +2,9 @@
  * vector_distance.c
  *	  Distance functions and norms, with pgvector's definitions: float
  *	  accumulation through the dispatched kernels (src/core/rq_distance.h),
- *	  result widened to double.
+ *	  result widened to double.  The three an index orders by are the
+ *	  metrics' exact distances (src/core/rq_metric.h), so a scan's order and
+ *	  these operators' values are one formula.
  *
  * These run on stored data during scans, so apart from the dimension check
  * (which pgvector has too) they never raise an error: a zero vector gives a
@@ -13,7 +15,7 @@
 #include <math.h>
 
 #include "core/rq_distance.h"
-#include "utils/float.h"
+#include "core/rq_metric.h"
 #include "vector.h"
 
 PG_FUNCTION_INFO_V1(l2_distance);
@@ -42,7 +44,7 @@ l2_distance(PG_FUNCTION_ARGS)
 			   *b;
 
 	GetVectorPair(fcinfo, &a, &b);
-	PG_RETURN_FLOAT8(sqrt((double) rq_dist.l2sq(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(rq_metric_sql_value(RQ_METRIC_L2, rq_metric_distance(RQ_METRIC_L2, a->x, b->x, a->dim)));
 }
 
 /* vector_l2_squared_distance(vector, vector): squared Euclidean distance */
@@ -53,7 +55,7 @@ vector_l2_squared_distance(PG_FUNCTION_ARGS)
 			   *b;
 
 	GetVectorPair(fcinfo, &a, &b);
-	PG_RETURN_FLOAT8((double) rq_dist.l2sq(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(rq_metric_distance(RQ_METRIC_L2, a->x, b->x, a->dim));
 }
 
 /* inner_product(vector, vector) */
@@ -75,7 +77,7 @@ vector_negative_inner_product(PG_FUNCTION_ARGS)
 			   *b;
 
 	GetVectorPair(fcinfo, &a, &b);
-	PG_RETURN_FLOAT8(-(double) rq_dist.dot(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(rq_metric_distance(RQ_METRIC_IP, a->x, b->x, a->dim));
 }
 
 /*
@@ -87,20 +89,9 @@ cosine_distance(PG_FUNCTION_ARGS)
 {
 	Vector	   *a,
 			   *b;
-	float		parts[3];
-	double		similarity;
 
 	GetVectorPair(fcinfo, &a, &b);
-	rq_dist.cosine(a->x, b->x, a->dim, parts);
-	/* sqrt(|a|^2 |b|^2) rather than |a| |b|: one rounding fewer */
-	similarity = (double) parts[0] / sqrt((double) parts[1] * (double) parts[2]);
-	if (isnan(similarity))
-		PG_RETURN_FLOAT8(get_float8_nan());
-	if (similarity > 1.0)
-		similarity = 1.0;
-	else if (similarity < -1.0)
-		similarity = -1.0;
-	PG_RETURN_FLOAT8(1.0 - similarity);
+	PG_RETURN_FLOAT8(rq_metric_distance(RQ_METRIC_COSINE, a->x, b->x, a->dim));
 }
 
 /* l1_distance(vector, vector): taxicab distance (operator <+>) */

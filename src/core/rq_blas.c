@@ -1,31 +1,26 @@
 /*
  * rq_blas.c
- *	  The BLAS/LAPACK call table and its wrappers.
+ *	  The BLAS call table and its wrappers.
  */
 #include "rq_blas.h"
 
 #include <cblas.h>
-#include <lapacke.h>
 
 static struct
 {
 	__typeof__(cblas_sgemm) *sgemm;
 	__typeof__(cblas_sgemv) *sgemv;
 	__typeof__(cblas_sscal) *sscal;
-	__typeof__(LAPACKE_sgeqrf_work) *sgeqrf;
-	__typeof__(LAPACKE_sorgqr_work) *sorgqr;
 	int			bound;
 }			rq_blas;
 
 rq_status
 rq_blas_bind(rq_symbol_lookup lookup, void *ctx, const char **missing)
 {
-	static const char *const names[] = {
-		"cblas_sgemm", "cblas_sgemv", "cblas_sscal", "LAPACKE_sgeqrf_work", "LAPACKE_sorgqr_work"
-	};
-	void	   *found[5];
+	static const char *const names[] = {"cblas_sgemm", "cblas_sgemv", "cblas_sscal"};
+	void	   *found[3];
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 3; i++)
 	{
 		found[i] = lookup(ctx, names[i]);
 		if (found[i] == NULL)
@@ -37,8 +32,6 @@ rq_blas_bind(rq_symbol_lookup lookup, void *ctx, const char **missing)
 	rq_blas.sgemm = (__typeof__(cblas_sgemm) *) found[0];
 	rq_blas.sgemv = (__typeof__(cblas_sgemv) *) found[1];
 	rq_blas.sscal = (__typeof__(cblas_sscal) *) found[2];
-	rq_blas.sgeqrf = (__typeof__(LAPACKE_sgeqrf_work) *) found[3];
-	rq_blas.sorgqr = (__typeof__(LAPACKE_sorgqr_work) *) found[4];
 	rq_blas.bound = 1;
 	return RQ_OK;
 }
@@ -67,16 +60,4 @@ void
 rq_sscal(int n, float alpha, float *x)
 {
 	rq_blas.sscal(n, alpha, x, 1);
-}
-
-int
-rq_sgeqrf(int m, int n, float *a, int lda, float *tau, float *work, int lwork)
-{
-	return rq_blas.sgeqrf(LAPACK_COL_MAJOR, m, n, a, lda, tau, work, lwork);
-}
-
-int
-rq_sorgqr(int m, int n, int k, float *a, int lda, const float *tau, float *work, int lwork)
-{
-	return rq_blas.sorgqr(LAPACK_COL_MAJOR, m, n, k, a, lda, tau, work, lwork);
 }

@@ -1,6 +1,6 @@
 /*
  * rq_blas.h
- *	  The few BLAS and LAPACK routines the core uses, called through a table
+ *	  The few BLAS routines the core uses (k-means), called through a table
  *	  that is bound at run time.
  *
  * OpenBLAS starts its worker threads in a load-time constructor unless
@@ -34,10 +34,5 @@ extern void rq_sgemv(int m, int n, const float *a, int lda, const float *x, floa
 
 /* x *= alpha over n floats. */
 extern void rq_sscal(int n, float alpha, float *x);
-
-/* LAPACK sgeqrf / sorgqr, column-major, with caller-provided work; 0 on success. */
-extern int	rq_sgeqrf(int m, int n, float *a, int lda, float *tau, float *work, int lwork);
-extern int	rq_sorgqr(int m, int n, int k, float *a, int lda, const float *tau,
-					  float *work, int lwork);
 
 #endif							/* RQ_BLAS_H */

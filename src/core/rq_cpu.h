@@ -20,6 +20,11 @@ typedef enum rq_isa
 
 #define RQ_ISA_COUNT 3
 
+/* Whether this build has the x86 SIMD kernels (AVX2, AVX-512) of every table. */
+#if defined(__x86_64__)
+#define RQ_HAVE_X86_KERNELS 1
+#endif
+
 /* Environment variable that caps the chosen level (for tests and bisection) */
 #define RQ_ISA_ENV "VECRABITQ_SIMD"
 

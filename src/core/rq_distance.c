@@ -41,11 +41,3 @@ rq_distance_kernels_for(rq_isa isa)
 	}
 	return NULL;
 }
-
-void
-rq_distance_use(rq_isa isa)
-{
-	const rq_distance_kernels *k = rq_distance_kernels_for(isa);
-
-	rq_dist = (k != NULL) ? *k : rq_kernels_scalar;
-}

@@ -9,7 +9,8 @@
  * checks every variant against a double-precision reference with that bound.
  *
  * The active variant is a table of function pointers, set once when the
- * library loads (rq_distance_use); until then it points at the scalar code.
+ * library loads (rq_kernels_use, rq_kernels.h); until then it points at the
+ * scalar code.
  */
 #ifndef RQ_DISTANCE_H
 #define RQ_DISTANCE_H
@@ -43,7 +44,7 @@ typedef struct rq_distance_kernels
 	rq_cosine_kernel cosine;	/* the three sums of cosine distance */
 } rq_distance_kernels;
 
-/* The active kernels (scalar until rq_distance_use is called). */
+/* The active kernels (scalar until rq_kernels_use is called). */
 extern rq_distance_kernels rq_dist;
 
 /*
@@ -52,17 +53,13 @@ extern rq_distance_kernels rq_dist;
  */
 extern const rq_distance_kernels *rq_distance_kernels_for(rq_isa isa);
 
-/* Makes isa's kernels active (falls back to scalar if it has none). */
-extern void rq_distance_use(rq_isa isa);
-
 /* Per-level implementations (rq_distance_scalar.c, _avx2.c, _avx512.c). */
 extern float rq_l2sq_scalar(const float *a, const float *b, size_t n);
 extern float rq_dot_scalar(const float *a, const float *b, size_t n);
 extern float rq_l1_scalar(const float *a, const float *b, size_t n);
 extern void rq_cosine_scalar(const float *a, const float *b, size_t n, float out[3]);
 
-#if defined(__x86_64__)
-#define RQ_HAVE_X86_KERNELS 1
+#ifdef RQ_HAVE_X86_KERNELS
 extern float rq_l2sq_avx2(const float *a, const float *b, size_t n);
 extern float rq_dot_avx2(const float *a, const float *b, size_t n);
 extern float rq_l1_avx2(const float *a, const float *b, size_t n);

@@ -1,7 +1,7 @@
 /*
  * rq_estimate.h
  *	  Distance estimates and lower bounds for blocks of 1-bit codes against
- *	  one list query (RABITQ.md 2.3-2.5), with scalar, AVX2 and AVX-512
+ *	  one list query (doc/RABITQ.md 2.3-2.5), with scalar, AVX2 and AVX-512
  *	  variants that agree bit for bit.
  *
  * Block layout (RQ_BLOCK_LANES = 8 codes, "vertical"): first the codes, word
@@ -22,7 +22,7 @@
  *
  * (for IP "add" is <r, c'> and est is the negative inner product, as <#>).
  * The bound holds per pair with probability about 1 - 2(1 - Phi(eps)):
- * 94 % at eps = 1.9 (RABITQ.md 2.6).  It is not a guarantee.
+ * 94 % at eps = 1.9 (doc/RABITQ.md 2.6).  It is not a guarantee.
  */
 #ifndef RQ_ESTIMATE_H
 #define RQ_ESTIMATE_H
@@ -33,31 +33,49 @@
 
 #define RQ_BLOCK_LANES 8
 
-/* Bytes of one block of 8 codes of Dp bits with their factors. */
-static inline size_t
-rq_block_bytes(int dp)
+/*
+ * The block layout, for whoever stores blocks (the index's records, the
+ * tests' arrays): lane `lane`'s code words [w0, w1) into / out of a code
+ * area that starts at word w0, and its factors into / out of the four
+ * factor arrays.
+ */
+static inline void
+rq_block_put_code(uint64_t *codes, int w0, int w1, int lane, const uint64_t *code)
 {
-	return (size_t) rq_code_words(dp) * RQ_BLOCK_LANES * sizeof(uint64_t) +
-		4 * RQ_BLOCK_LANES * sizeof(float);
+	for (int w = w0; w < w1; w++)
+		codes[(size_t) (w - w0) * RQ_BLOCK_LANES + lane] = code[w];
 }
 
-/* The factor arrays of a block (add, a, bc, err: 8 floats each). */
-static inline float *
-rq_block_factors(void *block, int dp)
+static inline void
+rq_block_get_code(const uint64_t *codes, int w0, int w1, int lane, uint64_t *code)
 {
-	return (float *) ((uint64_t *) block + (size_t) rq_code_words(dp) * RQ_BLOCK_LANES);
+	for (int w = w0; w < w1; w++)
+		code[w] = codes[(size_t) (w - w0) * RQ_BLOCK_LANES + lane];
 }
 
-/* Zeroes a block (every lane empty). */
-extern void rq_block_clear(void *block, int dp);
+static inline void
+rq_block_put_factors(float *factors, int lane, const rq_factors *f)
+{
+	factors[lane] = f->add;
+	factors[RQ_BLOCK_LANES + lane] = f->a;
+	factors[2 * RQ_BLOCK_LANES + lane] = f->bc;
+	factors[3 * RQ_BLOCK_LANES + lane] = f->err;
+}
 
-/* Writes code and factors into lane (0..7) of block. */
-extern void rq_block_put(void *block, int dp, int lane, const uint64_t *code,
-						 const rq_factors *f);
+static inline rq_factors
+rq_block_get_factors(const float *factors, int lane)
+{
+	rq_factors	f;
 
-/* Reads lane of block back. */
-extern void rq_block_get(const void *block, int dp, int lane, uint64_t *code,
-						 rq_factors *f);
+	f.add = factors[lane];
+	f.a = factors[RQ_BLOCK_LANES + lane];
+	f.bc = factors[2 * RQ_BLOCK_LANES + lane];
+	f.err = factors[3 * RQ_BLOCK_LANES + lane];
+	return f;
+}
+
+/* Floats of a block's factor arrays. */
+#define RQ_BLOCK_FACTORS (4 * RQ_BLOCK_LANES)
 
 /*
  * Constants of the estimate for one list query and eps, shared by every
@@ -82,7 +100,6 @@ extern void rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_pa
  *			  codes points at the block's word w0 (so a block may be split
  *			  across pages by word ranges), planes are the query's full planes.
  *   block_finish: est and lb of the 8 lanes from ip and the factor arrays.
- *   estimate_blocks: both, over nblocks contiguous blocks (8 results each).
  */
 typedef struct rq_code_kernels
 {
@@ -91,23 +108,13 @@ typedef struct rq_code_kernels
 							  int words, int64_t ip[RQ_BLOCK_LANES]);
 	void		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const float *factors,
 								 const rq_estimate_params *p, float *est, float *lb);
-	void		(*estimate_blocks) (const void *blocks, size_t nblocks, int dp,
-									const uint64_t *planes, const rq_estimate_params *p,
-									float *est, float *lb);
 } rq_code_kernels;
 
-/* The active code kernels (scalar until rq_code_kernels_use). */
+/* The active code kernels (scalar until rq_kernels_use). */
 extern rq_code_kernels rq_codes;
 
 /* Kernels of one level, or NULL when this build has none (non-x86). */
 extern const rq_code_kernels *rq_code_kernels_for(rq_isa isa);
-
-/* Makes isa's code kernels active (scalar if it has none). */
-extern void rq_code_kernels_use(rq_isa isa);
-
-/* Estimates for nblocks contiguous blocks with the active kernels: est/lb get 8 per block. */
-extern void rq_estimate_blocks(const rq_list_query *lq, const void *blocks, size_t nblocks,
-							   float eps, float *est, float *lb);
 
 /*
  * Per-level kernel tables and their functions (RQ_DEFINE_CODE_KERNELS in
@@ -119,13 +126,10 @@ extern void rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, \
 								  const uint64_t *planes, int words, \
 								  int64_t ip[RQ_BLOCK_LANES]); \
 extern void rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors, \
-									 const rq_estimate_params *p, float *est, float *lb); \
-extern void rq_estimate_blocks_##SUFFIX(const void *blocks, size_t nblocks, int dp, \
-										const uint64_t *planes, const rq_estimate_params *p, \
-										float *est, float *lb)
+									 const rq_estimate_params *p, float *est, float *lb)
 
 RQ_DECLARE_CODE_KERNELS(scalar);
-#ifdef __x86_64__
+#ifdef RQ_HAVE_X86_KERNELS
 RQ_DECLARE_CODE_KERNELS(avx2);
 RQ_DECLARE_CODE_KERNELS(avx512);
 #endif

@@ -8,7 +8,7 @@
  */
 #include "rq_estimate_impl.h"
 
-#ifdef __x86_64__
+#ifdef RQ_HAVE_X86_KERNELS
 #include <immintrin.h>
 
 #define RQ_AVX2 __attribute__((target("avx2")))
@@ -75,21 +75,10 @@ block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate
 {
 	__m256i		ip32 = rq_narrow(_mm256_loadu_si256((const __m256i *) ip),
 								 _mm256_loadu_si256((const __m256i *) (ip + 4)));
-	__m256		x = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(ip32, ip32),
-														_mm256_set1_epi32(p->sum_q)));
-	__m256		t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(f + RQ_BLOCK_LANES),
-															  _mm256_set1_ps(p->delta)), x),
-								  _mm256_mul_ps(_mm256_loadu_ps(f + 2 * RQ_BLOCK_LANES),
-												_mm256_set1_ps(p->vl)));
-	__m256		e = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p->m),
-												_mm256_add_ps(_mm256_loadu_ps(f), _mm256_set1_ps(p->qadd))),
-								  _mm256_mul_ps(_mm256_set1_ps(p->s), t));
 
-	_mm256_storeu_ps(est, e);
-	_mm256_storeu_ps(lb, _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound),
-														_mm256_loadu_ps(f + 3 * RQ_BLOCK_LANES))));
+	rq_block_finish_m256(ip32, f, p, est, lb);
 }
 
 RQ_DEFINE_CODE_KERNELS(avx2, RQ_ISA_AVX2, RQ_AVX2)
 
-#endif							/* __x86_64__ */
+#endif							/* RQ_HAVE_X86_KERNELS */

@@ -20,6 +20,33 @@
 
 #include "rq_estimate.h"
 
+#ifdef RQ_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+/*
+ * block_finish's arithmetic on the eight lanes in one 256-bit register,
+ * from the eight dot products as int32: the AVX2 and the AVX-512 levels
+ * both end with it (the AVX-512 level only narrows its 512-bit sums first).
+ */
+__attribute__((target("avx2"))) static inline void
+rq_block_finish_m256(__m256i ip32, const float *f, const rq_estimate_params *p, float *est, float *lb)
+{
+	__m256		x = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(ip32, ip32),
+														_mm256_set1_epi32(p->sum_q)));
+	__m256		t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(f + RQ_BLOCK_LANES),
+															  _mm256_set1_ps(p->delta)), x),
+								  _mm256_mul_ps(_mm256_loadu_ps(f + 2 * RQ_BLOCK_LANES),
+												_mm256_set1_ps(p->vl)));
+	__m256		e = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p->m),
+												_mm256_add_ps(_mm256_loadu_ps(f), _mm256_set1_ps(p->qadd))),
+								  _mm256_mul_ps(_mm256_set1_ps(p->s), t));
+
+	_mm256_storeu_ps(est, e);
+	_mm256_storeu_ps(lb, _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound),
+														_mm256_loadu_ps(f + 3 * RQ_BLOCK_LANES))));
+}
+#endif
+
 #define RQ_DEFINE_CODE_KERNELS(SUFFIX, ISA, ATTR) \
 ATTR void \
 rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, const uint64_t *planes, \
@@ -35,27 +62,8 @@ rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors,
 	block_finish(ip, factors, p, est, lb); \
 } \
 \
-ATTR void \
-rq_estimate_blocks_##SUFFIX(const void *blocks, size_t nblocks, int dp, \
-							const uint64_t *planes, const rq_estimate_params *p, \
-							float *est, float *lb) \
-{ \
-	int			words = rq_code_words(dp); \
-	size_t		stride = rq_block_bytes(dp); \
-\
-	for (size_t b = 0; b < nblocks; b++) \
-	{ \
-		const char *block = (const char *) blocks + b * stride; \
-		int64_t		ip[RQ_BLOCK_LANES] = {0}; \
-\
-		block_dot((const uint64_t *) block, 0, words, planes, words, ip); \
-		block_finish(ip, (const float *) (block + (size_t) words * RQ_BLOCK_LANES * sizeof(uint64_t)), \
-					 p, est + b * RQ_BLOCK_LANES, lb + b * RQ_BLOCK_LANES); \
-	} \
-} \
-\
 const rq_code_kernels rq_code_kernels_##SUFFIX = { \
-	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX, rq_estimate_blocks_##SUFFIX \
+	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX \
 };
 
 #endif							/* RQ_ESTIMATE_IMPL_H */

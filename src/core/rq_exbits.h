@@ -1,6 +1,6 @@
 /*
  * rq_exbits.h
- *	  Extended RaBitQ (RABITQ.md 4; Gao et al., arXiv 2409.09913): B = 2..8 bits
+ *	  Extended RaBitQ (doc/RABITQ.md 4; Gao et al., arXiv 2409.09913): B = 2..8 bits
  *	  per dimension, the 1-bit code's sign bit plus an ex-code of ex = B - 1
  *	  bits, so the hot 1-bit code is reused and only the ex-code is extra.
  *

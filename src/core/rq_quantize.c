@@ -1,6 +1,6 @@
 /*
  * rq_quantize.c
- *	  1-bit RaBitQ quantization of one residual (RABITQ.md 1.4).
+ *	  1-bit RaBitQ quantization of one residual (doc/RABITQ.md 1.4).
  */
 #include "rq_quantize.h"
 
@@ -21,26 +21,6 @@ rq_preprocess(rq_metric metric, const float *x, int dim, float *out)
 		return RQ_ERR_ZERO_VECTOR;
 	for (int i = 0; i < dim; i++)
 		out[i] = (float) (x[i] / sqrt(norm2));
-	return RQ_OK;
-}
-
-#define RQ_QUERY_SAFE_EXP 60
-
-rq_status
-rq_preprocess_query(rq_metric metric, const float *x, int dim, float *out)
-{
-	rq_status	status = rq_preprocess(metric, x, dim, out);
-	float		maxabs = 0.0f;
-	int			exp;
-
-	if (status != RQ_OK || metric != RQ_METRIC_IP)
-		return status;
-	for (int i = 0; i < dim; i++)
-		maxabs = fabsf(out[i]) > maxabs ? fabsf(out[i]) : maxabs;
-	(void) frexpf(maxabs, &exp);
-	if (exp > RQ_QUERY_SAFE_EXP)
-		for (int i = 0; i < dim; i++)
-			out[i] = ldexpf(out[i], RQ_QUERY_SAFE_EXP - exp);
 	return RQ_OK;
 }
 
@@ -84,6 +64,17 @@ rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
 	f->a = (float) (-2.0 * fr);
 	f->bc = (float) (-2.0 * fr * (2.0 * pop - dp));
 	f->err = (float) (2.0 * sqrt(n2) * sqrt((spread > 0.0 ? spread : 0.0) / (dp - 1)));
+}
+
+double
+rq_factors_residual2(const rq_factors *f, int dp, rq_metric metric)
+{
+	double		r2;
+
+	if (metric != RQ_METRIC_IP)
+		return f->add;
+	r2 = dp * ((double) f->a / 2) * ((double) f->a / 2) - (dp - 1) * (double) f->err * f->err / 4;
+	return r2 > 0.0 ? r2 : 0.0;
 }
 
 double

@@ -1,7 +1,7 @@
 /*
  * rq_quantize.h
  *	  The 1-bit RaBitQ code of a vector and its per-vector factors
- *	  (RABITQ.md 1.1 and 1.4), and the metric preprocessing.
+ *	  (doc/RABITQ.md 1.1 and 1.4), and the metric preprocessing.
  *
  * Input is the rotated residual r = rot(o) - c' (Dp floats).  Output:
  *   code	Dp bits, dimension i is bit i % 64 of word i / 64; b_i = r_i > 0
@@ -32,14 +32,6 @@ typedef struct rq_factors
  */
 extern rq_status rq_preprocess(rq_metric metric, const float *x, int dim, float *out);
 
-/*
- * The same for a query vector, which may also be scaled: under inner
- * product, ranking by <q, o> does not change when q is multiplied by a
- * positive number, so a query with elements beyond 2^60 is scaled down by a
- * power of two, keeping every estimate of the scan finite.  (Exact distances
- * come from the query as given.)
- */
-extern rq_status rq_preprocess_query(rq_metric metric, const float *x, int dim, float *out);
 
 /*
  * Quantizes the rotated residual r (Dp floats).  c_rot, the rotated centroid,
@@ -47,6 +39,13 @@ extern rq_status rq_preprocess_query(rq_metric metric, const float *x, int dim, 
  */
 extern void rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
 						uint64_t *code, rq_factors *f);
+
+/*
+ * ||r||^2 of an entry from its factors: for L2 and cosine it is `add`; under
+ * inner product, from a = -2 ||r||^2 / ||r||_1 and err (see above):
+ * ||r||^2 = Dp (a/2)^2 - (Dp - 1) err^2 / 4.
+ */
+extern double rq_factors_residual2(const rq_factors *f, int dp, rq_metric metric);
 
 /* <o-bar, o> = ||r||_1 / (sqrt(Dp) ||r||): concentrates near 0.8 (diagnostic). */
 extern double rq_code_cosine(const float *r, int dp);

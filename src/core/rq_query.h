@@ -1,6 +1,6 @@
 /*
  * rq_query.h
- *	  Query preparation for one probed list (RABITQ.md 2.1-2.3): the residual
+ *	  Query preparation for one probed list (doc/RABITQ.md 2.1-2.3): the residual
  *	  query y = q' - c', its deterministic 4-bit quantization and bit planes,
  *	  and the per-list constants the estimator folds in.
  *
@@ -9,7 +9,7 @@
  *	  plane j holds bit j of every q_u[i], packed like the codes.
  *
  * Deterministic rounding: identical queries give identical results, and its
- * error is slightly lower than randomized rounding's (RABITQ.md 9.2).
+ * error is slightly lower than randomized rounding's (doc/RABITQ.md 9.2).
  */
 #ifndef RQ_QUERY_H
 #define RQ_QUERY_H

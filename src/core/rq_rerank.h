@@ -1,6 +1,6 @@
 /*
  * rq_rerank.h
- *	  Streaming re-rank in lower-bound order (RABITQ.md 2.6, rule 2).
+ *	  Streaming re-rank in lower-bound order (doc/RABITQ.md 2.6, rule 2).
  *
  * Candidates wait in a min-heap keyed by their lower bound.  rq_rerank_next
  * computes exact distances lazily (through a callback), smallest bound
@@ -11,10 +11,10 @@
  * probing of further lists); the order guarantee then holds among everything
  * not yet emitted.
  *
- * The bound holds with high probability, not always (RABITQ.md 8.9): a
+ * The bound holds with high probability, not always (doc/RABITQ.md 8.9): a
  * candidate whose true distance is below its lower bound can be re-ranked
  * only after a farther row was already emitted ("late").  By default late
- * rows are emitted anyway, as RABITQ.md 2.6 describes.  In strict mode
+ * rows are emitted anyway, as doc/RABITQ.md 2.6 describes.  In strict mode
  * (rq_rerank_set_strict) they are set aside instead, so every row emitted
  * within an epoch is in non-decreasing exact distance; rq_rerank_new_epoch
  * starts a new epoch and puts the set-aside rows back, so none is lost.
@@ -72,7 +72,7 @@ typedef struct rq_rerank
 /*
  * What the callback learned about candidate id.  RQ_EXACT: *distance is its
  * exact distance.  RQ_REFINED: *distance is a tighter lower bound (from a
- * multi-bit code, RABITQ.md 4); the candidate waits again with it and the
+ * multi-bit code, doc/RABITQ.md 4); the candidate waits again with it and the
  * callback is asked again when it next comes first.  RQ_GONE: the candidate
  * no longer exists (a dead tuple) and is dropped.
  */

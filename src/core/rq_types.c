@@ -17,8 +17,8 @@ rq_status_message(rq_status status)
 			return "zero vector has no direction (cosine distance is undefined)";
 		case RQ_ERR_NO_MEMORY:
 			return "out of memory";
-		case RQ_ERR_LAPACK:
-			return "LAPACK factorisation failed";
+		case RQ_ERR_OVERFLOW:
+			return "a factor of the entry is outside the range of float";
 		case RQ_ERR_ARGUMENT:
 			return "argument out of range";
 	}

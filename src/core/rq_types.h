@@ -3,7 +3,7 @@
  *	  Types shared by the RaBitQ core: metrics, status codes, the allocator
  *	  interface, and the code geometry (padding to whole 64-bit words).
  *
- * Symbols follow RABITQ.md: D is the vector dimension, Dp the padded
+ * Symbols follow doc/RABITQ.md: D is the vector dimension, Dp the padded
  * dimension (the code length in bits), "words" the number of uint64 per code.
  */
 #ifndef RQ_TYPES_H
@@ -24,7 +24,7 @@ typedef enum rq_status
 	RQ_OK = 0,
 	RQ_ERR_ZERO_VECTOR,			/* cosine of a zero vector is undefined */
 	RQ_ERR_NO_MEMORY,			/* an allocation failed */
-	RQ_ERR_LAPACK,				/* LAPACK reported a failure */
+	RQ_ERR_OVERFLOW,			/* a value the index would store is beyond float */
 	RQ_ERR_ARGUMENT				/* a size or parameter out of range */
 } rq_status;
 
@@ -46,7 +46,7 @@ typedef struct rq_allocator
 /* realloc/free. */
 extern const rq_allocator rq_malloc_allocator;
 
-/* Dp = max(64, 64 * ceil(D / 64)) (RABITQ.md 1.2). */
+/* Dp = max(64, 64 * ceil(D / 64)) (doc/RABITQ.md 1.2). */
 static inline int
 rq_padded_dim(int dim)
 {
@@ -82,7 +82,7 @@ rq_order_same(double a, double b)
 	return a == b || (a != a && b != b);
 }
 
-/* Bits of the quantized query (RABITQ.md 2.2: Bq = 4). */
+/* Bits of the quantized query (doc/RABITQ.md 2.2: Bq = 4). */
 #define RQ_QUERY_BITS 4
 
 #endif							/* RQ_TYPES_H */

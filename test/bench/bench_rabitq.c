@@ -20,9 +20,11 @@
 #include "core/rq_blas.h"
 #include "core/rq_distance.h"
 #include "core/rq_estimate.h"
+#include "core/rq_kernels.h"
 #include "core/rq_kmeans.h"
 #include "core/rq_random.h"
 #include "core/rq_rotation.h"
+#include "unit/rq_testblocks.h"
 
 static double
 now(void)
@@ -57,24 +59,24 @@ make_set(int d, size_t raw_bytes, rq_pcg32 *rng)
 	bench_set	s = {d, rq_padded_dim(d), rq_code_words(rq_padded_dim(d)), 0, NULL, NULL};
 	uint64_t   *code = malloc(sizeof(uint64_t) * s.words);
 	rq_factors	f;
-	float	   *signs = malloc(sizeof(float) * rq_rotation_fht_floats(s.dp));
+	float	   *signs = malloc(sizeof(float) * rq_rotation_floats(s.dp));
 	float	   *rot = malloc(sizeof(float) * s.dp);
 	float	   *zero = calloc(s.dp, sizeof(float));
 	rq_rotation r;
 
 	s.n = raw_bytes / (sizeof(float) * d) / RQ_BLOCK_LANES * RQ_BLOCK_LANES;
 	s.raw = malloc(sizeof(float) * s.n * d);
-	s.blocks = malloc(rq_block_bytes(s.dp) * (s.n / RQ_BLOCK_LANES));
-	rq_rotation_fht_generate(s.dp, 1, signs);
-	rq_rotation_init(&r, RQ_ROTATION_FHT_KAC, d, signs);
+	s.blocks = malloc(rq_test_block_bytes(s.dp) * (s.n / RQ_BLOCK_LANES));
+	rq_rotation_generate(s.dp, 1, signs);
+	rq_rotation_init(&r, d, signs);
 	for (size_t i = 0; i < s.n; i++)
 	{
 		for (int j = 0; j < d; j++)
 			s.raw[i * d + j] = (float) rq_pcg32_gaussian(rng);
 		rq_rotate(&r, s.raw + i * d, rot);
 		rq_quantize(rot, zero, s.dp, RQ_METRIC_L2, code, &f);
-		rq_block_put(s.blocks + (i / RQ_BLOCK_LANES) * rq_block_bytes(s.dp), s.dp,
-					 (int) (i % RQ_BLOCK_LANES), code, &f);
+		rq_test_block_put(s.blocks + (i / RQ_BLOCK_LANES) * rq_test_block_bytes(s.dp), s.dp,
+						  (int) (i % RQ_BLOCK_LANES), code, &f);
 	}
 	free(code);
 	free(signs);
@@ -128,8 +130,9 @@ bench_estimator(int d, size_t raw_bytes, const char *label, rq_pcg32 *rng)
 		   rq_isa_name(rq_dist.isa), exact_rate / 1e6);
 	for (int isa = 0; isa <= (int) rq_cpu_detect(); isa++)
 	{
-		rq_code_kernels_use((rq_isa) isa);
-		MEASURE(rate, s.n, rq_estimate_blocks(&lq, s.blocks, s.n / RQ_BLOCK_LANES, 1.9f, est, lb); sink += est[0]);
+		const rq_code_kernels *k = rq_code_kernels_for((rq_isa) isa);
+
+		MEASURE(rate, s.n, rq_test_estimate_blocks(k, &lq, s.blocks, s.n / RQ_BLOCK_LANES, 1.9f, est, lb); sink += est[0]);
 		printf(" | %s %7.1f M/s (%4.1fx)", rq_isa_name((rq_isa) isa), rate / 1e6, rate / exact_rate);
 	}
 	printf("\n");
@@ -218,7 +221,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "BLAS routine %s not found\n", missing);
 		return 2;
 	}
-	rq_distance_use(rq_cpu_detect());
+	rq_kernels_use(rq_cpu_detect());
 	rq_pcg32_seed(&rng, 2026, 1);
 	printf("RaBitQ 1-bit estimator (estimate + lower bound per code) vs exact float L2, same vectors\n");
 	for (int i = 0; i < 3; i++)

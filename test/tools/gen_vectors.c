@@ -1,7 +1,7 @@
 /*
  * gen_vectors.c
  *	  Deterministic clustered vectors as PostgreSQL COPY text ("id<TAB>[...]"),
- *	  for the TAP tests: the latent-mixture model of RABITQ.md 9 (a 32-dim
+ *	  for the TAP tests: the latent-mixture model of doc/RABITQ.md 9 (a 32-dim
  *	  mixture of 300 anisotropic Gaussians mapped linearly to D dimensions,
  *	  plus isotropic noise and a mean offset), from PCG32.
  *

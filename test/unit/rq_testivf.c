@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rq_distance.h"
-#include "core/rq_estimate.h"
+#include "core/rq_encode.h"
 #include "core/rq_kmeans.h"
+#include "core/rq_metric.h"
 #include "core/rq_random.h"
+#include "core/rq_select.h"
 #include "rq_test.h"
 
 #define LATENT 32
@@ -54,7 +55,7 @@ rq_make_clustered(rq_dataset *ds, int dim, size_t n, size_t nq, uint64_t seed)
 		scales[l] = 0.3 + 1.2 * rq_pcg32_uniform(&rng);		/* anisotropic */
 	for (size_t i = 0; i < (size_t) dim * LATENT; i++)
 		map[i] = rq_pcg32_gaussian(&rng) / sqrt((double) LATENT);
-	/* a mean offset a few times the spread of the data (RABITQ.md 9) */
+	/* a mean offset a few times the spread of the data (doc/RABITQ.md 9) */
 	for (int d = 0; d < dim; d++)
 	{
 		offset[d] = rq_pcg32_gaussian(&rng);
@@ -83,20 +84,6 @@ rq_dataset_free(rq_dataset *ds)
 {
 	free(ds->base);
 	free(ds->queries);
-}
-
-/* Exact distance between two rows in the metric's units (squared for L2). */
-static double
-rq_metric_distance(rq_metric metric, const float *a, const float *b, int dim)
-{
-	float		parts[3];
-
-	if (metric == RQ_METRIC_L2)
-		return rq_dist.l2sq(a, b, dim);
-	if (metric == RQ_METRIC_IP)
-		return -(double) rq_dist.dot(a, b, dim);
-	rq_dist.cosine(a, b, dim, parts);
-	return 1.0 - parts[0] / sqrt((double) parts[1] * parts[2]);
 }
 
 int32_t *
@@ -188,14 +175,14 @@ rq_test_ivf_pack(rq_test_ivf *ivf)
 	for (int l = 0; l < ivf->nlist; l++)
 		ivf->list_block[l + 1] = ivf->list_block[l] +
 			(ivf->list_start[l + 1] - ivf->list_start[l] + RQ_BLOCK_LANES - 1) / RQ_BLOCK_LANES;
-	ivf->blocks = calloc(ivf->list_block[ivf->nlist] + 1, rq_block_bytes(dp));
+	ivf->blocks = calloc(ivf->list_block[ivf->nlist] + 1, rq_test_block_bytes(dp));
 	for (int l = 0; l < ivf->nlist; l++)
 		for (size_t pos = ivf->list_start[l]; pos < ivf->list_start[l + 1]; pos++)
 		{
 			size_t		k = pos - ivf->list_start[l];
 
-			rq_block_put(ivf->blocks + (ivf->list_block[l] + k / RQ_BLOCK_LANES) * rq_block_bytes(dp),
-						 dp, (int) (k % RQ_BLOCK_LANES), ivf->codes + pos * words, &ivf->factors[pos]);
+			rq_test_block_put(ivf->blocks + (ivf->list_block[l] + k / RQ_BLOCK_LANES) * rq_test_block_bytes(dp),
+							  dp, (int) (k % RQ_BLOCK_LANES), ivf->codes + pos * words, &ivf->factors[pos]);
 		}
 }
 
@@ -203,12 +190,12 @@ const void *
 rq_test_ivf_blocks(const rq_test_ivf *ivf, int l, size_t *nblocks)
 {
 	*nblocks = ivf->list_block[l + 1] - ivf->list_block[l];
-	return ivf->blocks + ivf->list_block[l] * rq_block_bytes(ivf->dp);
+	return ivf->blocks + ivf->list_block[l] * rq_test_block_bytes(ivf->dp);
 }
 
 void
 rq_test_ivf_build(rq_test_ivf *ivf, const rq_dataset *ds, rq_metric metric, int nlist,
-				  rq_rotation_kind kind, uint64_t seed)
+				  rq_test_rotation_kind kind, uint64_t seed)
 {
 	int			dim = ds->dim,
 				dp = rq_padded_dim(dim),
@@ -225,28 +212,14 @@ rq_test_ivf_build(rq_test_ivf *ivf, const rq_dataset *ds, rq_metric metric, int 
 	for (size_t i = 0; i < ds->n; i++)
 		RQ_CHECK(rq_preprocess(metric, ds->base + i * dim, dim, ivf->vectors + i * dim) == RQ_OK,
 				 "preprocess row %zu", i);
-
-	if (kind == RQ_ROTATION_DENSE)
-	{
-		float	   *work = rq_test_alloc(sizeof(float) * rq_rotation_dense_work_floats(dp));
-
-		ivf->rotation_state = rq_test_alloc(sizeof(float) * rq_rotation_dense_floats(dp));
-		RQ_CHECK(rq_rotation_dense_generate(dp, seed, ivf->rotation_state, work) == RQ_OK, "QR");
-		free(work);
-	}
-	else
-	{
-		ivf->rotation_state = rq_test_alloc(sizeof(float) * rq_rotation_fht_floats(dp));
-		rq_rotation_fht_generate(dp, seed, ivf->rotation_state);
-	}
-	rq_rotation_init(&ivf->rotation, kind, dim, ivf->rotation_state);
+	rq_test_rotation_make(&ivf->rotation, kind, dim, seed);
 
 	centroids = rq_test_lists(ivf, seed);
 	ivf->centroids_rot = rq_test_alloc(sizeof(float) * nlist * dp);
-	rq_rotate_batch(&ivf->rotation, centroids, nlist, ivf->centroids_rot);
+	rq_test_rotate_batch(&ivf->rotation, centroids, nlist, ivf->centroids_rot);
 	free(centroids);
 	ivf->rotated = rq_test_alloc(sizeof(float) * ds->n * dp);
-	rq_rotate_batch(&ivf->rotation, ivf->vectors, ds->n, ivf->rotated);
+	rq_test_rotate_batch(&ivf->rotation, ivf->vectors, ds->n, ivf->rotated);
 
 	ivf->list_of = rq_test_alloc(sizeof(int32_t) * ds->n);
 	ivf->order = rq_test_alloc(sizeof(int32_t) * ds->n);
@@ -257,11 +230,11 @@ rq_test_ivf_build(rq_test_ivf *ivf, const rq_dataset *ds, rq_metric metric, int 
 	for (size_t pos = 0; pos < ds->n; pos++)
 	{
 		size_t		row = ivf->order[pos];
-		const float *c = ivf->centroids_rot + (size_t) ivf->list_of[row] * dp;
+		float		residual2;
 
-		for (int i = 0; i < dp; i++)
-			residual[i] = ivf->rotated[row * dp + i] - c[i];
-		rq_quantize(residual, c, dp, metric, ivf->codes + pos * words, &ivf->factors[pos]);
+		RQ_CHECK(rq_encode_entry(ivf->rotated + row * dp, ivf->centroids_rot + (size_t) ivf->list_of[row] * dp,
+								 dp, metric, residual, ivf->codes + pos * words, &ivf->factors[pos],
+								 &residual2) == RQ_OK, "encode row %zu", row);
 	}
 	free(residual);
 	rq_test_ivf_pack(ivf);
@@ -270,7 +243,7 @@ rq_test_ivf_build(rq_test_ivf *ivf, const rq_dataset *ds, rq_metric metric, int 
 void
 rq_test_ivf_free(rq_test_ivf *ivf)
 {
-	free(ivf->rotation_state);
+	rq_test_rotation_free(&ivf->rotation);
 	free(ivf->vectors);
 	free(ivf->rotated);
 	free(ivf->centroids_rot);
@@ -289,33 +262,25 @@ rq_test_ivf_query(const rq_test_ivf *ivf, const float *q, float *out)
 	float	   *pre = rq_test_alloc(sizeof(float) * ivf->ds->dim);
 
 	RQ_CHECK(rq_preprocess(ivf->metric, q, ivf->ds->dim, pre) == RQ_OK, "query preprocess");
-	rq_rotate(&ivf->rotation, pre, out);
+	rq_test_rotate(&ivf->rotation, pre, out);
 	free(pre);
 }
 
 void
 rq_test_ivf_rank_lists(const rq_test_ivf *ivf, const float *q_rot, int32_t *lists)
 {
-	double	   *score = rq_test_alloc(sizeof(double) * ivf->nlist);
+	float	   *score = rq_test_alloc(sizeof(float) * ivf->nlist),
+			   *cn = rq_test_alloc(sizeof(float) * ivf->nlist);
+	rq_ranked  *ranked = rq_test_alloc(sizeof(rq_ranked) * ivf->nlist);
 
+	rq_squared_norms(ivf->centroids_rot, ivf->nlist, ivf->dp, cn);
+	rq_score_lists(ivf->metric, q_rot, ivf->centroids_rot, cn, ivf->nlist, ivf->dp, score);
+	RQ_CHECK(rq_select_smallest(score, ivf->nlist, ivf->nlist, NULL, ranked) == ivf->nlist, "rank lists");
 	for (int l = 0; l < ivf->nlist; l++)
-	{
-		const float *c = ivf->centroids_rot + (size_t) l * ivf->dp;
-
-		score[l] = (ivf->metric == RQ_METRIC_IP) ? -(double) rq_dist.dot(q_rot, c, ivf->dp)
-			: (double) rq_dist.l2sq(q_rot, c, ivf->dp);
-		lists[l] = l;
-	}
-	/* insertion sort: nlist is small in tests */
-	for (int i = 1; i < ivf->nlist; i++)
-		for (int j = i; j > 0 && score[lists[j]] < score[lists[j - 1]]; j--)
-		{
-			int32_t		t = lists[j];
-
-			lists[j] = lists[j - 1];
-			lists[j - 1] = t;
-		}
+		lists[l] = ranked[l].index;
 	free(score);
+	free(cn);
+	free(ranked);
 }
 
 double

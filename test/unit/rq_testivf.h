@@ -1,7 +1,7 @@
 /*
  * rq_testivf.h
  *	  Test fixtures for the RaBitQ core: clustered synthetic data shaped like
- *	  RABITQ.md 9 (a 32-dim latent mixture of 300 anisotropic Gaussians mapped
+ *	  doc/RABITQ.md 9 (a 32-dim latent mixture of 300 anisotropic Gaussians mapped
  *	  linearly to D dimensions, plus isotropic noise and a mean offset), and an
  *	  in-memory IVF index built from the core pieces (k-means, rotation,
  *	  quantizer) with exact ground truth.
@@ -10,7 +10,8 @@
 #define RQ_TESTIVF_H
 
 #include "core/rq_quantize.h"
-#include "core/rq_rotation.h"
+#include "rq_testblocks.h"
+#include "rq_testrot.h"
 
 typedef struct rq_dataset
 {
@@ -34,8 +35,7 @@ typedef struct rq_test_ivf
 	rq_metric	metric;
 	int			dp;
 	int			nlist;
-	rq_rotation rotation;
-	float	   *rotation_state;
+	rq_test_rotation rotation;
 	float	   *vectors;		/* n x D after metric preprocessing */
 	float	   *rotated;		/* n x Dp: rot(vector) */
 	float	   *centroids_rot;	/* nlist x Dp */
@@ -53,7 +53,7 @@ extern const void *rq_test_ivf_blocks(const rq_test_ivf *ivf, int l, size_t *nbl
 
 /* Builds the index: k-means (nlist lists), rotation of the given kind, codes. */
 extern void rq_test_ivf_build(rq_test_ivf *ivf, const rq_dataset *ds, rq_metric metric,
-							  int nlist, rq_rotation_kind kind, uint64_t seed);
+							  int nlist, rq_test_rotation_kind kind, uint64_t seed);
 extern void rq_test_ivf_free(rq_test_ivf *ivf);
 
 /* Rotated, preprocessed query q (Dp floats into out). */
@@ -63,8 +63,8 @@ extern void rq_test_ivf_query(const rq_test_ivf *ivf, const float *q, float *out
 extern void rq_test_ivf_rank_lists(const rq_test_ivf *ivf, const float *q_rot, int32_t *lists);
 
 /*
- * Exact distance of row i to the (raw) query in the estimator's units:
- * squared L2, negative inner product, or 1 - cosine.
+ * Exact distance of row i to the (raw) query in the estimator's units
+ * (rq_metric_distance): squared L2, negative inner product, or 1 - cosine.
  */
 extern double rq_test_exact_distance(const rq_test_ivf *ivf, const float *q, size_t row);
 

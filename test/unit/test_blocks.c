@@ -2,7 +2,7 @@
  * test_blocks.c
  *	  The block estimator: every variant gives the same estimates and bounds
  *	  as the scalar twin, bit for bit, and <b, q_u> equals the naive integer
- *	  dot product (RABITQ.md 7.2), for padded dimensions from 64 to 16000;
+ *	  dot product (doc/RABITQ.md 7.2), for padded dimensions from 64 to 16000;
  *	  a block split by word ranges gives the same sums; put/get round-trip.
  */
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "core/rq_estimate.h"
 #include "core/rq_random.h"
 #include "rq_test.h"
+#include "rq_testivf.h"
 
 static uint64_t
 random_word(rq_pcg32 *rng)
@@ -40,7 +41,7 @@ static void *
 random_blocks(rq_pcg32 *rng, int dp, size_t nblocks, uint64_t *codes)
 {
 	int			words = rq_code_words(dp);
-	char	   *blocks = rq_test_alloc(rq_block_bytes(dp) * nblocks);
+	char	   *blocks = rq_test_alloc(rq_test_block_bytes(dp) * nblocks);
 
 	for (size_t b = 0; b < nblocks; b++)
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
@@ -53,7 +54,7 @@ random_blocks(rq_pcg32 *rng, int dp, size_t nblocks, uint64_t *codes)
 				code[w] = random_word(rng);
 			if (b == 0 && l == 0)
 				memset(code, 0xFF, sizeof(uint64_t) * words);	/* extreme counts */
-			rq_block_put(blocks + b * rq_block_bytes(dp), dp, l, code, &f);
+			rq_test_block_put(blocks + b * rq_test_block_bytes(dp), dp, l, code, &f);
 		}
 	return blocks;
 }
@@ -73,20 +74,17 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 			   *est0 = rq_test_alloc(sizeof(float) * n),
 			   *lb0 = rq_test_alloc(sizeof(float) * n);
 	rq_list_query lq;
-	rq_estimate_params p;
-
 	for (int i = 0; i < dp; i++)
 	{
 		q[i] = (float) rq_pcg32_gaussian(rng);
 		c[i] = (float) rq_pcg32_gaussian(rng);
 	}
 	rq_prepare_list_query(q, c, dp, metric, planes, NULL, &lq);
-	rq_estimate_setup(&lq, 1.9f, &p);
 
 	/* scalar ip = naive, lane by lane, and a split at every word boundary sums alike */
 	for (size_t b = 0; b < nblocks; b++)
 	{
-		const uint64_t *bc = (const uint64_t *) ((char *) blocks + b * rq_block_bytes(dp));
+		const uint64_t *bc = (const uint64_t *) ((char *) blocks + b * rq_test_block_bytes(dp));
 		int64_t		ip[RQ_BLOCK_LANES] = {0},
 					split[RQ_BLOCK_LANES] = {0};
 		int			cut = (int) rq_pcg32_below(rng, (uint32_t) words + 1);
@@ -102,17 +100,17 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 		}
 	}
 
-	rq_code_kernels_scalar.estimate_blocks(blocks, nblocks, dp, planes, &p, est0, lb0);
+	rq_test_estimate_blocks(&rq_code_kernels_scalar, &lq, blocks, nblocks, 1.9f, est0, lb0);
 	for (int isa = 1; isa < rq_test_isa_count(); isa++)
 	{
 		const rq_code_kernels *k = rq_code_kernels_for((rq_isa) isa);
 
-		k->estimate_blocks(blocks, nblocks, dp, planes, &p, est, lb);
+		rq_test_estimate_blocks(k, &lq, blocks, nblocks, 1.9f, est, lb);
 		RQ_CHECK(memcmp(est, est0, sizeof(float) * n) == 0 && memcmp(lb, lb0, sizeof(float) * n) == 0,
 				 "%s dp %d: estimates differ from scalar", rq_isa_name((rq_isa) isa), dp);
 		for (size_t b = 0; b < nblocks && b < 4; b++)
 		{
-			const uint64_t *bc = (const uint64_t *) ((char *) blocks + b * rq_block_bytes(dp));
+			const uint64_t *bc = (const uint64_t *) ((char *) blocks + b * rq_test_block_bytes(dp));
 			int64_t		ip[RQ_BLOCK_LANES] = {0},
 						ref[RQ_BLOCK_LANES] = {0};
 			int			cut = words / 3;
@@ -147,25 +145,32 @@ test_variants_agree(void)
 	check_dimension(&rng, 16000, rq_test_quick ? 1 : 3, RQ_METRIC_COSINE);
 }
 
+/* The lane helpers of the block layout: a lane's words and factors round-trip, others stay empty. */
 static void
 test_put_get(void)
 {
-	int			dp = 192;
+	int			dp = 192,
+				words = 3;
 	uint64_t	code[3] = {1, UINT64_C(0x8000000000000000), 12345},
 				back[3];
 	rq_factors	f = {1.5f, -2.0f, 3.25f, 0.5f},
 				g;
-	void	   *block = rq_test_alloc(rq_block_bytes(dp));
+	uint64_t	codes[3 * RQ_BLOCK_LANES] = {0};
+	float		factors[RQ_BLOCK_FACTORS] = {0};
 
-	rq_block_clear(block, dp);
-	rq_block_put(block, dp, 5, code, &f);
-	rq_block_get(block, dp, 5, back, &g);
+	rq_block_put_code(codes, 0, words, 5, code);
+	rq_block_put_factors(factors, 5, &f);
+	rq_block_get_code(codes, 0, words, 5, back);
+	g = rq_block_get_factors(factors, 5);
 	RQ_CHECK(memcmp(code, back, sizeof(code)) == 0 && memcmp(&f, &g, sizeof(f)) == 0, "lane 5");
-	rq_block_get(block, dp, 4, back, &g);
+	rq_block_get_code(codes, 0, words, 4, back);
+	g = rq_block_get_factors(factors, 4);
 	RQ_CHECK(back[0] == 0 && back[1] == 0 && back[2] == 0 && g.add == 0.0f && g.err == 0.0f,
 			 "lane 4 stays empty");
-	RQ_CHECK(rq_block_bytes(768) == 12 * 64 + 128, "block size at D=768");
-	free(block);
+	/* words [1, 3) of a split block: word 1 of lane 5 first */
+	rq_block_put_code(codes, 1, 3, 5, code);
+	RQ_CHECK(codes[5] == code[1] && codes[RQ_BLOCK_LANES + 5] == code[2], "a segment starts at its first word");
+	RQ_CHECK(rq_test_block_bytes(768) == 12 * 64 + 128 && dp == words * 64, "block size at D=768");
 }
 
 const rq_test_case rq_block_tests[] = {

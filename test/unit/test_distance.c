@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/rq_distance.h"
+#include "core/rq_estimate.h"
+#include "core/rq_kernels.h"
 #include "core/rq_random.h"
 #include "rq_test.h"
 
@@ -212,23 +214,29 @@ test_exact_cases(void)
 	}
 }
 
-/* The dispatcher installs the requested variant and defaults to scalar. */
+/* The one switch installs the requested level in every kernel table; scalar before it. */
 static void
 test_dispatch(void)
 {
 	rq_distance_kernels saved = rq_dist;
+	rq_code_kernels saved_codes = rq_codes;
 
-	RQ_CHECK(rq_dist.isa == RQ_ISA_SCALAR, "scalar before rq_distance_use");
+	RQ_CHECK(rq_dist.isa == RQ_ISA_SCALAR && rq_codes.isa == RQ_ISA_SCALAR, "scalar before rq_kernels_use");
 	for (int isa = 0; isa < RQ_ISA_COUNT; isa++)
 	{
 		const rq_distance_kernels *kern = rq_distance_kernels_for((rq_isa) isa);
+		const rq_code_kernels *codes = rq_code_kernels_for((rq_isa) isa);
 
-		RQ_CHECK(kern != NULL && kern->isa == (rq_isa) isa, "variant %d present", isa);
-		rq_distance_use((rq_isa) isa);
-		RQ_CHECK(rq_dist.isa == (rq_isa) isa && rq_dist.l2sq == kern->l2sq,
-				 "rq_distance_use(%d)", isa);
+		RQ_CHECK(kern != NULL && kern->isa == (rq_isa) isa && codes != NULL && codes->isa == (rq_isa) isa,
+				 "variant %d present", isa);
+		rq_kernels_use((rq_isa) isa);
+		RQ_CHECK(rq_dist.isa == (rq_isa) isa && rq_dist.l2sq == kern->l2sq &&
+				 rq_codes.isa == (rq_isa) isa && rq_codes.block_dot == codes->block_dot,
+				 "rq_kernels_use(%d)", isa);
 	}
+	/* the rest of the tests run on the scalar kernels unless they ask for a level */
 	rq_dist = saved;
+	rq_codes = saved_codes;
 }
 
 const rq_test_case rq_distance_tests[] = {

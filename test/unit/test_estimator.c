@@ -1,6 +1,6 @@
 /*
  * test_estimator.c
- *	  The 1-bit estimator against the oracles of RABITQ.md 7, on clustered
+ *	  The 1-bit estimator against the oracles of doc/RABITQ.md 7, on clustered
  *	  data: <o-bar, o> concentrates at 0.80; the normalised error of the
  *	  cross term has std within 5 % of 0.75 / sqrt(Dp - 1); 4 % to 8 % of the
  *	  pairs fall outside [lb, ub] at eps = 1.9; a zero residual is exact; a
@@ -13,7 +13,9 @@
 #include <stdlib.h>
 
 #include "core/rq_distance.h"
+#include "core/rq_encode.h"
 #include "core/rq_estimate.h"
+#include "core/rq_metric.h"
 #include "rq_test.h"
 #include "rq_testivf.h"
 
@@ -38,15 +40,6 @@ estimated_cross(rq_metric metric, const rq_factors *f, const rq_list_query *lq, 
 	return -(est - m * (f->add + lq->add)) / (2.0 * s);
 }
 
-/* Exact distance in rotated space, in the estimator's units. */
-static double
-rotated_exact(rq_metric metric, const float *o, const float *q, int dp)
-{
-	if (metric == RQ_METRIC_IP)
-		return -(double) rq_dist.dot(o, q, dp);
-	return rq_dist.l2sq(o, q, dp) * (metric == RQ_METRIC_COSINE ? 0.5 : 1.0);
-}
-
 /* One query against every list: accumulates the error and bound statistics. */
 static void
 collect_query(const rq_test_ivf *ivf, const float *q_rot, float eps, pair_stats *st,
@@ -64,7 +57,7 @@ collect_query(const rq_test_ivf *ivf, const float *q_rot, float eps, pair_stats 
 		rq_list_query lq;
 
 		rq_prepare_list_query(q_rot, c, dp, ivf->metric, planes, NULL, &lq);
-		rq_estimate_blocks(&lq, blocks, nblocks, eps, est, lb);
+		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, eps, est, lb);
 		for (int i = 0; i < dp; i++)
 			y[i] = q_rot[i] - c[i];
 		for (size_t v = 0; v < count; v++)
@@ -84,7 +77,7 @@ collect_query(const rq_test_ivf *ivf, const float *q_rot, float eps, pair_stats 
 			st->err_sum += err;
 			st->err_sq += err * err;
 			st->pairs++;
-			exact = rotated_exact(ivf->metric, o, q_rot, dp);
+			exact = rq_metric_distance(ivf->metric, o, q_rot, dp);	/* rotation keeps it */
 			/* the upper bound is as far above est as lb is below */
 			st->outside += exact < lb[v] || exact > 2.0 * est[v] - lb[v];
 		}
@@ -131,7 +124,7 @@ collect(const rq_test_ivf *ivf, size_t nq, float eps)
 }
 
 static void
-check_oracles(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t nq)
+check_oracles(int dim, rq_metric metric, rq_test_rotation_kind kind, size_t n, size_t nq)
 {
 	rq_dataset	ds;
 	rq_test_ivf ivf;
@@ -151,7 +144,7 @@ check_oracles(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t
 	outside = (double) st.outside / st.pairs;
 	printf("#   D=%d %s %s: <o-bar,o> mean %.4f min %.3f; error std %.4f (theory %.4f, ratio %.3f),"
 		   " bias %.1e; outside [lb,ub] at eps 1.9: %.2f%% of %zu pairs\n",
-		   dim, name, kind == RQ_ROTATION_DENSE ? "dense" : "fht-kac", st.x0_sum / st.vectors,
+		   dim, name, rq_test_rotation_name(kind), st.x0_sum / st.vectors,
 		   st.x0_min, sd, theory, sd / theory, mean, 100.0 * outside, st.pairs);
 
 	RQ_CHECK(fabs(st.x0_sum / st.vectors - 0.80) <= 0.01, "<o-bar,o> mean %.4f", st.x0_sum / st.vectors);
@@ -166,20 +159,20 @@ check_oracles(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t
 static void
 test_l2_128(void)
 {
-	check_oracles(128, RQ_METRIC_L2, RQ_ROTATION_DENSE, rq_test_quick ? 3000 : 20000, rq_test_quick ? 10 : 60);
+	check_oracles(128, RQ_METRIC_L2, RQ_TEST_DENSE, rq_test_quick ? 3000 : 20000, rq_test_quick ? 10 : 60);
 }
 
 static void
 test_l2_768(void)
 {
-	check_oracles(768, RQ_METRIC_L2, RQ_ROTATION_FHT_KAC, rq_test_quick ? 2000 : 8000, rq_test_quick ? 5 : 25);
+	check_oracles(768, RQ_METRIC_L2, RQ_TEST_FHT_KAC, rq_test_quick ? 2000 : 8000, rq_test_quick ? 5 : 25);
 }
 
 static void
 test_ip_cosine(void)
 {
-	check_oracles(128, RQ_METRIC_IP, RQ_ROTATION_FHT_KAC, rq_test_quick ? 3000 : 10000, rq_test_quick ? 10 : 40);
-	check_oracles(128, RQ_METRIC_COSINE, RQ_ROTATION_DENSE, rq_test_quick ? 3000 : 10000, rq_test_quick ? 10 : 40);
+	check_oracles(128, RQ_METRIC_IP, RQ_TEST_FHT_KAC, rq_test_quick ? 3000 : 10000, rq_test_quick ? 10 : 40);
+	check_oracles(128, RQ_METRIC_COSINE, RQ_TEST_DENSE, rq_test_quick ? 3000 : 10000, rq_test_quick ? 10 : 40);
 }
 
 /* o == c gives a zero residual: all factors zero, the estimate exact. */
@@ -197,7 +190,7 @@ test_zero_residual(void)
 	float		est[RQ_BLOCK_LANES],
 				lb[RQ_BLOCK_LANES];
 	double		exact = 0.0;
-	void	   *block = rq_test_alloc(rq_block_bytes(128));
+	void	   *block = rq_test_alloc(rq_test_block_bytes(128));
 
 	for (int i = 0; i < dp; i++)
 	{
@@ -208,9 +201,9 @@ test_zero_residual(void)
 	rq_quantize(r, c, dp, RQ_METRIC_L2, code, &f);
 	RQ_CHECK(f.add == 0.0f && f.a == 0.0f && f.bc == 0.0f && f.err == 0.0f, "factors not zero");
 	rq_prepare_list_query(q, c, dp, RQ_METRIC_L2, planes, NULL, &lq);
-	rq_block_clear(block, dp);
-	rq_block_put(block, dp, 3, code, &f);
-	rq_estimate_blocks(&lq, block, 1, 1.9f, est, lb);
+	memset(block, 0, rq_test_block_bytes(dp));
+	rq_test_block_put(block, dp, 3, code, &f);
+	rq_test_estimate_blocks(&rq_codes, &lq, block, 1, 1.9f, est, lb);
 	RQ_CHECK(fabs(est[3] - exact) <= 1e-6 * exact && est[3] == lb[3], "est %.9g exact %.9g lb %.9g",
 			 est[3], exact, lb[3]);
 	free(block);
@@ -230,7 +223,7 @@ test_constant_query(void)
 	rq_list_query lq;
 	float		est[RQ_BLOCK_LANES],
 				lb[RQ_BLOCK_LANES];
-	void	   *block = rq_test_alloc(rq_block_bytes(64));
+	void	   *block = rq_test_alloc(rq_test_block_bytes(64));
 
 	for (int i = 0; i < dp; i++)
 	{
@@ -240,9 +233,9 @@ test_constant_query(void)
 	rq_quantize(r, c, dp, RQ_METRIC_L2, code, &f);
 	rq_prepare_list_query(c, c, dp, RQ_METRIC_L2, planes, q_u, &lq);
 	RQ_CHECK(lq.delta == 0.0f && lq.sum_q == 0 && q_u[5] == 0, "delta %g", lq.delta);
-	rq_block_clear(block, dp);
-	rq_block_put(block, dp, 0, code, &f);
-	rq_estimate_blocks(&lq, block, 1, 1.9f, est, lb);
+	memset(block, 0, rq_test_block_bytes(dp));
+	rq_test_block_put(block, dp, 0, code, &f);
+	rq_test_estimate_blocks(&rq_codes, &lq, block, 1, 1.9f, est, lb);
 	RQ_CHECK(isfinite(est[0]) && isfinite(lb[0]) && est[0] == f.add, "est %g, ||r||^2 %g", est[0], f.add);
 	free(block);
 }
@@ -296,29 +289,39 @@ test_query_levels(void)
 }
 
 /*
- * Query preprocessing: L2 and cosine as for data; an inner-product query
- * with elements beyond 2^60 scaled by a power of two (exactly: every ratio
- * between elements kept), smaller ones untouched.
+ * Query encoding: L2 and cosine as for data; an inner-product query with
+ * elements beyond 2^60 scaled by a power of two (exactly: every ratio
+ * between elements kept, the exponent reported), smaller ones untouched.
  */
 static void
 test_query_scaling(void)
 {
 	float		x[4] = {3.0e38f, -1.5e38f, 1.0f, 0.0f},
-				out[4],
-				small[4] = {2.0f, -3.0f, 0.5f, 0.0f};
-	int			exact = 1;
+				small[4] = {2.0f, -3.0f, 0.5f, 0.0f},
+				prep[4],
+				rotated[64],
+				plain[64];
+	float	   *signs = rq_test_alloc(sizeof(float) * rq_rotation_floats(64));
+	rq_rotation rot;
+	int			exp,
+				exact = 1;
 
-	RQ_CHECK(rq_preprocess_query(RQ_METRIC_L2, x, 4, out) == RQ_OK && memcmp(x, out, sizeof(x)) == 0,
-			 "L2: the query as given");
-	RQ_CHECK(rq_preprocess_query(RQ_METRIC_IP, x, 4, out) == RQ_OK, "IP");
-	RQ_CHECK(fabsf(out[0]) <= ldexpf(1.0f, 60) && fabsf(out[0]) >= ldexpf(1.0f, 59), "IP: largest element near 2^60 (%g)", out[0]);
+	rq_rotation_generate(64, 5, signs);
+	rq_rotation_init(&rot, 4, signs);
+	RQ_CHECK(rq_encode_query(&rot, RQ_METRIC_L2, x, prep, rotated, &exp) == RQ_OK && exp == 0 &&
+			 memcmp(x, prep, sizeof(x)) == 0, "L2: the query as given");
+	RQ_CHECK(rq_encode_query(&rot, RQ_METRIC_IP, x, prep, rotated, &exp) == RQ_OK && exp > 0, "IP: scaled");
+	RQ_CHECK(fabsf(prep[0]) <= ldexpf(1.0f, 60) && fabsf(prep[0]) >= ldexpf(1.0f, 59), "IP: largest element near 2^60 (%g)", prep[0]);
 	for (int i = 0; i < 4; i++)
-		exact &= out[i] == ldexpf(x[i], ilogb(out[0]) - ilogb(x[0]));
-	RQ_CHECK(exact, "IP: scaled by a power of two");
-	RQ_CHECK(rq_preprocess_query(RQ_METRIC_IP, small, 4, out) == RQ_OK && memcmp(small, out, sizeof(small)) == 0,
-			 "IP: ordinary queries untouched");
-	RQ_CHECK(rq_preprocess_query(RQ_METRIC_COSINE, x, 4, out) == RQ_OK && fabs(out[0] - 0.894427) < 1e-5,
-			 "cosine: the unit vector (%g)", out[0]);
+		exact &= prep[i] == ldexpf(x[i], -exp);
+	RQ_CHECK(exact, "IP: scaled by 2^-%d exactly", exp);
+	rq_rotate(&rot, prep, plain);
+	RQ_CHECK(memcmp(plain, rotated, sizeof(plain)) == 0, "IP: the scaled query rotated");
+	RQ_CHECK(rq_encode_query(&rot, RQ_METRIC_IP, small, prep, rotated, &exp) == RQ_OK && exp == 0 &&
+			 memcmp(small, prep, sizeof(small)) == 0, "IP: ordinary queries untouched");
+	RQ_CHECK(rq_encode_query(&rot, RQ_METRIC_COSINE, x, prep, rotated, &exp) == RQ_OK && fabs(prep[0] - 0.894427) < 1e-5,
+			 "cosine: the unit vector (%g)", prep[0]);
+	free(signs);
 }
 
 const rq_test_case rq_estimator_tests[] = {

@@ -1,6 +1,6 @@
 /*
  * test_exbits.c
- *	  Extended RaBitQ (RABITQ.md 4, oracles 7.7 and 9.5): the critical-point
+ *	  Extended RaBitQ (doc/RABITQ.md 4, oracles 7.7 and 9.5): the critical-point
  *	  search is optimal (no point of a fine grid of t does better), the stored
  *	  code reproduces the cosine it reports, <x, y> matches a naive sum, and
  *	  on clustered data the error std shrinks by 1.8-2.1x per extra bit while
@@ -142,7 +142,7 @@ check_bits(int dim, int max_bits, size_t n, size_t nq)
 	void	   *work = rq_test_alloc(rq_ex_work_bytes(dp));
 
 	rq_make_clustered(&ds, dim, n, nq, 500 + dim);
-	rq_test_ivf_build(&ivf, &ds, RQ_METRIC_L2, 16, RQ_ROTATION_FHT_KAC, 3);
+	rq_test_ivf_build(&ivf, &ds, RQ_METRIC_L2, 16, RQ_TEST_FHT_KAC, 3);
 	/* ex-codes of every row (in list order) for ex = 1..max_bits - 1 */
 	for (size_t pos = 0; pos < n; pos++)
 	{

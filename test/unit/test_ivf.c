@@ -1,7 +1,7 @@
 /*
  * test_ivf.c
  *	  IVF search with the streaming re-rank against the IVF-flat ceiling
- *	  (RABITQ.md 9.3): at nprobe 16 of 64 lists, recall@10 must reach 0.99 of
+ *	  (doc/RABITQ.md 9.3): at nprobe 16 of 64 lists, recall@10 must reach 0.99 of
  *	  what exact search over the same probed lists achieves, for every metric.
  */
 #include <math.h>
@@ -102,7 +102,7 @@ rabitq_hits(const rq_test_ivf *ivf, const float *q, const float *q_rot, const in
 
 		rq_prepare_list_query(q_rot, ivf->centroids_rot + (size_t) lists[p] * dp, dp,
 							  ivf->metric, planes, NULL, &lq);
-		rq_estimate_blocks(&lq, blocks, nblocks, 1.9f, est, lb);
+		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, 1.9f, est, lb);
 		for (size_t v = 0; v < count; v++)
 			rq_rerank_push(&rr, (uint64_t) ivf->order[first + v], lb[v]);
 	}
@@ -118,7 +118,7 @@ rabitq_hits(const rq_test_ivf *ivf, const float *q, const float *q_rot, const in
 }
 
 static void
-check_recall(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t nq)
+check_recall(int dim, rq_metric metric, rq_test_rotation_kind kind, size_t n, size_t nq)
 {
 	rq_dataset	ds;
 	rq_test_ivf ivf;
@@ -168,15 +168,15 @@ check_recall(int dim, rq_metric metric, rq_rotation_kind kind, size_t n, size_t 
 static void
 test_l2(void)
 {
-	check_recall(128, RQ_METRIC_L2, RQ_ROTATION_DENSE, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
-	check_recall(768, RQ_METRIC_L2, RQ_ROTATION_FHT_KAC, rq_test_quick ? 3000 : 20000, rq_test_quick ? 10 : 100);
+	check_recall(128, RQ_METRIC_L2, RQ_TEST_DENSE, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
+	check_recall(768, RQ_METRIC_L2, RQ_TEST_FHT_KAC, rq_test_quick ? 3000 : 20000, rq_test_quick ? 10 : 100);
 }
 
 static void
 test_ip_cosine(void)
 {
-	check_recall(128, RQ_METRIC_IP, RQ_ROTATION_FHT_KAC, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
-	check_recall(128, RQ_METRIC_COSINE, RQ_ROTATION_DENSE, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
+	check_recall(128, RQ_METRIC_IP, RQ_TEST_FHT_KAC, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
+	check_recall(128, RQ_METRIC_COSINE, RQ_TEST_DENSE, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
 }
 
 /* Ex-codes (ex bits) and factors of every row of the index, in list order. */
@@ -230,7 +230,7 @@ by_lower_bound(const void *a, const void *b)
 }
 
 /*
- * Two-stage search (RABITQ.md 4): 1-bit estimates of the probed lists,
+ * Two-stage search (doc/RABITQ.md 4): 1-bit estimates of the probed lists,
  * then, in lower-bound order, the ex-code of a candidate is read only while
  * its 1-bit lower bound beats the K-th best B-bit estimate so far; the
  * answer is the top K by B-bit estimate, with no exact distance at all.
@@ -262,7 +262,7 @@ two_stage_hits(const rq_test_ivf *ivf, const ex_index *x, const float *q_rot,
 
 		rq_prepare_list_query(q_rot, ivf->centroids_rot + (size_t) lists[p] * dp, dp,
 							  ivf->metric, planes, NULL, &lq);
-		rq_estimate_blocks(&lq, blocks, nblocks, 1.9f, est, lb);
+		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, 1.9f, est, lb);
 		for (size_t v = 0; v < count; v++)
 			cand[n++] = (scored) {lb[v], est[v], first + v, lists[p]};
 	}
@@ -321,7 +321,7 @@ test_two_stage(void)
 	ex_index	x;
 
 	rq_make_clustered(&ds, 128, n, nq, 7 + 128);
-	rq_test_ivf_build(&ivf, &ds, RQ_METRIC_L2, 64, RQ_ROTATION_DENSE, 21);
+	rq_test_ivf_build(&ivf, &ds, RQ_METRIC_L2, 64, RQ_TEST_DENSE, 21);
 	x = build_ex(&ivf, 4);
 	truth = rq_ground_truth(&ds, RQ_METRIC_L2, K);
 	for (size_t q = 0; q < nq; q++)

@@ -1,7 +1,8 @@
 /*
  * test_rotation.c
- *	  Both rotation kinds: norms kept to 1e-6 relative (RABITQ.md 7.1),
- *	  orthogonal, deterministic for a seed, batch equal to one-by-one.
+ *	  The index's FHT-Kac rotation and the dense Haar reference: norms kept
+ *	  to 1e-6 relative (doc/RABITQ.md 7.1), orthogonal, deterministic for a
+ *	  seed, batch equal to one-by-one; FHT-Kac never overflows inside.
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,32 +10,10 @@
 #include <string.h>
 
 #include "core/rq_random.h"
-#include "core/rq_rotation.h"
 #include "rq_test.h"
+#include "rq_testrot.h"
 
 static const int dims[] = {1, 5, 63, 64, 100, 128, 200, 768, 1000};
-
-/* Generates the state of a rotation of kind for dim; caller frees *state. */
-static void
-make_rotation(rq_rotation *r, rq_rotation_kind kind, int dim, uint64_t seed, float **state)
-{
-	int			dp = rq_padded_dim(dim);
-
-	if (kind == RQ_ROTATION_DENSE)
-	{
-		float	   *work = rq_test_alloc(sizeof(float) * rq_rotation_dense_work_floats(dp));
-
-		*state = rq_test_alloc(sizeof(float) * rq_rotation_dense_floats(dp));
-		RQ_CHECK(rq_rotation_dense_generate(dp, seed, *state, work) == RQ_OK, "QR dp=%d", dp);
-		free(work);
-	}
-	else
-	{
-		*state = rq_test_alloc(sizeof(float) * rq_rotation_fht_floats(dp));
-		rq_rotation_fht_generate(dp, seed, *state);
-	}
-	rq_rotation_init(r, kind, dim, *state);
-}
 
 static double
 norm(const float *x, int n)
@@ -48,7 +27,7 @@ norm(const float *x, int n)
 
 /* |rot(x)| / |x| - 1 below 1e-6 for random x. */
 static void
-check_norms(rq_rotation_kind kind)
+check_norms(rq_test_rotation_kind kind)
 {
 	rq_pcg32	rng;
 	double		worst = 0.0;
@@ -56,49 +35,47 @@ check_norms(rq_rotation_kind kind)
 	rq_pcg32_seed(&rng, 5, 5);
 	for (size_t d = 0; d < sizeof(dims) / sizeof(dims[0]); d++)
 	{
-		rq_rotation r;
-		float	   *state,
-				   *x = rq_test_alloc(sizeof(float) * dims[d]),
+		rq_test_rotation r;
+		float	   *x = rq_test_alloc(sizeof(float) * dims[d]),
 				   *out = rq_test_alloc(sizeof(float) * rq_padded_dim(dims[d]));
 
 		if (rq_test_quick && dims[d] > 200)
 			continue;
-		make_rotation(&r, kind, dims[d], 11, &state);
+		rq_test_rotation_make(&r, kind, dims[d], 11);
 		for (int t = 0; t < 20; t++)
 		{
 			double		rel;
 
 			for (int i = 0; i < dims[d]; i++)
 				x[i] = (float) (rq_pcg32_gaussian(&rng) * (t % 2 ? 100.0 : 0.01));
-			rq_rotate(&r, x, out);
+			rq_test_rotate(&r, x, out);
 			rel = fabs(norm(out, r.dp) / norm(x, dims[d]) - 1.0);
 			worst = rel > worst ? rel : worst;
 			RQ_CHECK(rel < 1e-6, "dim %d: relative norm error %.3g", dims[d], rel);
 		}
-		free(state);
+		rq_test_rotation_free(&r);
 		free(x);
 		free(out);
 	}
 	printf("#   %s: worst relative norm error %.2g\n",
-		   kind == RQ_ROTATION_DENSE ? "dense" : "fht-kac", worst);
+		   rq_test_rotation_name(kind), worst);
 }
 
 /* The images of the basis vectors are orthonormal (columns of P). */
 static void
-check_orthogonal(rq_rotation_kind kind, int dim)
+check_orthogonal(rq_test_rotation_kind kind, int dim)
 {
-	rq_rotation r;
-	float	   *state;
+	rq_test_rotation r;
 	int			dp = rq_padded_dim(dim);
 	float	   *x = calloc(dim, sizeof(float));
 	float	   *cols = rq_test_alloc(sizeof(float) * dim * dp);
 	double		worst = 0.0;
 
-	make_rotation(&r, kind, dim, 3, &state);
+	rq_test_rotation_make(&r, kind, dim, 3);
 	for (int j = 0; j < dim; j++)
 	{
 		x[j] = 1.0f;
-		rq_rotate(&r, x, cols + (size_t) j * dp);
+		rq_test_rotate(&r, x, cols + (size_t) j * dp);
 		x[j] = 0.0f;
 	}
 	for (int a = 0; a < dim; a++)
@@ -112,45 +89,41 @@ check_orthogonal(rq_rotation_kind kind, int dim)
 			worst = fabs(g) > worst ? fabs(g) : worst;
 		}
 	RQ_CHECK(worst < 1e-5, "dim %d: Gram matrix off identity by %.3g", dim, worst);
-	free(state);
+	rq_test_rotation_free(&r);
 	free(x);
 	free(cols);
 }
 
 /* Same seed, same bits; another seed, another rotation. */
 static void
-check_deterministic(rq_rotation_kind kind)
+check_deterministic(rq_test_rotation_kind kind)
 {
 	int			dim = 100,
 				dp = rq_padded_dim(dim);
-	size_t		floats = kind == RQ_ROTATION_DENSE ? rq_rotation_dense_floats(dp) : rq_rotation_fht_floats(dp);
-	rq_rotation r1,
+	size_t		floats = kind == RQ_TEST_DENSE ? (size_t) dp * dp : rq_rotation_floats(dp);
+	rq_test_rotation r1,
 				r2,
 				r3;
-	float	   *s1,
-			   *s2,
-			   *s3;
 
-	make_rotation(&r1, kind, dim, 42, &s1);
-	make_rotation(&r2, kind, dim, 42, &s2);
-	make_rotation(&r3, kind, dim, 43, &s3);
-	RQ_CHECK(memcmp(s1, s2, sizeof(float) * floats) == 0, "same seed differs");
-	RQ_CHECK(memcmp(s1, s3, sizeof(float) * floats) != 0, "different seeds agree");
-	free(s1);
-	free(s2);
-	free(s3);
+	rq_test_rotation_make(&r1, kind, dim, 42);
+	rq_test_rotation_make(&r2, kind, dim, 42);
+	rq_test_rotation_make(&r3, kind, dim, 43);
+	RQ_CHECK(memcmp(r1.state, r2.state, sizeof(float) * floats) == 0, "same seed differs");
+	RQ_CHECK(memcmp(r1.state, r3.state, sizeof(float) * floats) != 0, "different seeds agree");
+	rq_test_rotation_free(&r1);
+	rq_test_rotation_free(&r2);
+	rq_test_rotation_free(&r3);
 }
 
-/* rq_rotate_batch equals rq_rotate row by row (to float rounding for dense). */
+/* A batch equals one row at a time (to float rounding for dense). */
 static void
-check_batch(rq_rotation_kind kind)
+check_batch(rq_test_rotation_kind kind)
 {
 	int			dim = 200,
 				dp = rq_padded_dim(dim),
 				n = 37;
-	rq_rotation r;
-	float	   *state,
-			   *x = rq_test_alloc(sizeof(float) * n * dim),
+	rq_test_rotation r;
+	float	   *x = rq_test_alloc(sizeof(float) * n * dim),
 			   *batch = rq_test_alloc(sizeof(float) * n * dp),
 			   *one = rq_test_alloc(sizeof(float) * dp);
 	rq_pcg32	rng;
@@ -158,16 +131,16 @@ check_batch(rq_rotation_kind kind)
 	rq_pcg32_seed(&rng, 8, 8);
 	for (int i = 0; i < n * dim; i++)
 		x[i] = (float) rq_pcg32_gaussian(&rng);
-	make_rotation(&r, kind, dim, 9, &state);
-	rq_rotate_batch(&r, x, n, batch);
+	rq_test_rotation_make(&r, kind, dim, 9);
+	rq_test_rotate_batch(&r, x, n, batch);
 	for (int v = 0; v < n; v++)
 	{
-		rq_rotate(&r, x + (size_t) v * dim, one);
+		rq_test_rotate(&r, x + (size_t) v * dim, one);
 		for (int i = 0; i < dp; i++)
 			RQ_CHECK(fabsf(one[i] - batch[(size_t) v * dp + i]) <= 1e-5f * (1.0f + fabsf(one[i])),
 					 "row %d coordinate %d: %g vs %g", v, i, one[i], batch[(size_t) v * dp + i]);
 	}
-	free(state);
+	rq_test_rotation_free(&r);
 	free(x);
 	free(batch);
 	free(one);
@@ -176,20 +149,20 @@ check_batch(rq_rotation_kind kind)
 static void
 test_dense(void)
 {
-	check_norms(RQ_ROTATION_DENSE);
-	check_orthogonal(RQ_ROTATION_DENSE, 70);
-	check_deterministic(RQ_ROTATION_DENSE);
-	check_batch(RQ_ROTATION_DENSE);
+	check_norms(RQ_TEST_DENSE);
+	check_orthogonal(RQ_TEST_DENSE, 70);
+	check_deterministic(RQ_TEST_DENSE);
+	check_batch(RQ_TEST_DENSE);
 }
 
 static void
 test_fht(void)
 {
-	check_norms(RQ_ROTATION_FHT_KAC);
-	check_orthogonal(RQ_ROTATION_FHT_KAC, 64);	/* Dp a power of two */
-	check_orthogonal(RQ_ROTATION_FHT_KAC, 150); /* Dp = 192: with the Kac butterfly */
-	check_deterministic(RQ_ROTATION_FHT_KAC);
-	check_batch(RQ_ROTATION_FHT_KAC);
+	check_norms(RQ_TEST_FHT_KAC);
+	check_orthogonal(RQ_TEST_FHT_KAC, 64);	/* Dp a power of two */
+	check_orthogonal(RQ_TEST_FHT_KAC, 150); /* Dp = 192: with the Kac butterfly */
+	check_deterministic(RQ_TEST_FHT_KAC);
+	check_batch(RQ_TEST_FHT_KAC);
 }
 
 /*
@@ -209,9 +182,8 @@ test_huge(void)
 	{
 		int			dim = huge_dims[d],
 					dp = rq_padded_dim(dim);
-		rq_rotation r;
-		float	   *state,
-				   *x = rq_test_alloc(sizeof(float) * dim),
+		rq_test_rotation r;
+		float	   *x = rq_test_alloc(sizeof(float) * dim),
 				   *small = rq_test_alloc(sizeof(float) * dim),
 				   *out = rq_test_alloc(sizeof(float) * dp),
 				   *out_small = rq_test_alloc(sizeof(float) * dp);
@@ -219,7 +191,7 @@ test_huge(void)
 					inf = 0,
 					differ = 0;
 
-		make_rotation(&r, RQ_ROTATION_FHT_KAC, dim, 3, &state);
+		rq_test_rotation_make(&r, RQ_TEST_FHT_KAC, dim, 3);
 		for (int t = 0; t < 4; t++)
 		{
 			/* t = 0: elements up to 3.4e38; t > 0: norms within the float range */
@@ -230,8 +202,8 @@ test_huge(void)
 				x[i] = (float) ((2.0 * rq_pcg32_uniform(&rng) - 1.0) * scale);
 				small[i] = ldexpf(x[i], -40);
 			}
-			rq_rotate(&r, x, out);
-			rq_rotate(&r, small, out_small);
+			rq_test_rotate(&r, x, out);
+			rq_test_rotate(&r, small, out_small);
 			for (int i = 0; i < dp; i++)
 			{
 				nan += isnan(out[i]);
@@ -243,7 +215,7 @@ test_huge(void)
 		}
 		RQ_CHECK(nan == 0 && inf == 0 && differ == 0, "dim %d: %d NaN, %d infinite, %d differ",
 				 dim, nan, inf, differ);
-		free(state);
+		rq_test_rotation_free(&r);
 		free(x);
 		free(small);
 		free(out);

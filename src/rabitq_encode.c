@@ -1,0 +1,90 @@
+/*
+ * rabitq_encode.c
+ *	  The codec of an index: its rotation and centroids, and the one place
+ *	  where a row's vector becomes an entry (src/core/rq_encode.h) and where
+ *	  the errors of that go to whoever stores the row.  Build, insert and
+ *	  check all encode through it, so the checker verifies an entry with the
+ *	  very code that wrote it.
+ */
+#include "postgres.h"
+
+#include "core/rq_distance.h"
+#include "core/rq_encode.h"
+#include "rabitq.h"
+#include "vector.h"
+
+/* Sets up a codec for dim-dimensional vectors: the rotation of seed, scratch, no lists yet. */
+void
+RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed)
+{
+	memset(codec, 0, sizeof(*codec));
+	codec->dim = dim;
+	codec->dp = rq_padded_dim(dim);
+	codec->metric = metric;
+	codec->signs = palloc(sizeof(float) * rq_rotation_floats(codec->dp));
+	rq_rotation_generate(codec->dp, seed, codec->signs);
+	rq_rotation_init(&codec->rotation, dim, codec->signs);
+	codec->prep = palloc(sizeof(float) * dim);
+	codec->residual = palloc(sizeof(float) * codec->dp);
+}
+
+/* Gives the codec its lists: rotated centroids (lists x Dp, kept), and their norms. */
+void
+RabitqCodecSetCentroids(RabitqCodec *codec, int lists, float *centroids)
+{
+	codec->lists = lists;
+	codec->centroids = centroids;
+	codec->centroid_norm2 = palloc(sizeof(float) * lists);
+	for (int l = 0; l < lists; l++)
+	{
+		const float *c = centroids + (Size) l * codec->dp;
+
+		codec->centroid_norm2[l] = rq_dist.dot(c, c, codec->dp);
+	}
+}
+
+/*
+ * A row's vector preprocessed for the metric (D floats into prep) and, when
+ * rotated is not NULL, rotated (Dp floats); ERROR when the index cannot hold
+ * it (other dimensions, zero under cosine).  The error goes to whoever
+ * stores the row: scans never see such a value.
+ */
+void
+RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *rotated)
+{
+	Vector	   *vec = DatumGetVector(value);
+
+	if (vec->dim != codec->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", codec->dim, vec->dim)));
+	if (rq_encode_vector(&codec->rotation, codec->metric, vec->x, prep, rotated) == RQ_ERR_ZERO_VECTOR)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("zero vector cannot be indexed with vector_cosine_ops"),
+				 errdetail("Cosine distance is undefined for a vector whose elements are all zero."),
+				 errhint("Store a non-zero vector, or use vector_l2_ops.")));
+}
+
+/*
+ * The entry of a rotated vector in list: its code and factors; returns the
+ * squared distance from the list's centroid.  ERROR (for whoever stores the
+ * row) when a factor overflows float: a finite vector of huge magnitude
+ * whose squared distance from its centroid is beyond float's range would
+ * give every scan infinite or NaN estimates.
+ */
+float
+RabitqEncodeEntry(const RabitqCodec *codec, const float *rotated, int list, uint64_t *code,
+				  rq_factors *f)
+{
+	float		residual2;
+
+	if (rq_encode_entry(rotated, codec->centroids + (Size) list * codec->dp, codec->dp, codec->metric,
+						codec->residual, code, f, &residual2) == RQ_ERR_OVERFLOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("vector is too large for a rabitq index"),
+				 errdetail("Its squared distance from the nearest list centroid is outside the range of type real."),
+				 errhint("Scale the vector down (normalize it), or do not index it.")));
+	return residual2;
+}
