@@ -61,3 +61,13 @@ rq_encode_entry(const float *rotated, const float *c, int dp, rq_metric metric, 
 		return RQ_ERR_OVERFLOW;
 	return RQ_OK;
 }
+
+rq_status
+rq_encode_ex(const rq_ex_quantizer *qz, const float *residual, uint8_t *code, rq_ex_factors *f,
+			 void *work)
+{
+	rq_ex_quantize(qz, residual, code, f, work);
+	if (!isfinite(f->fr) || !isfinite(f->err))
+		return RQ_ERR_OVERFLOW;
+	return RQ_OK;
+}

@@ -6,13 +6,15 @@
  *
  *	  vector  metric preprocessing (cosine: the unit vector), then rotation
  *	  entry   the residual from its list's rotated centroid, its 1-bit code
- *			  and factors (rq_quantize), refused when a factor is not a
+ *			  and factors (rq_quantize) and, for the refining stage, its
+ *			  B-bit code (rq_ex_quantize); refused when a factor is not a
  *			  finite float (a vector of huge elements far from every
  *			  centroid), so no scan ever meets such an entry
  */
 #ifndef RQ_ENCODE_H
 #define RQ_ENCODE_H
 
+#include "rq_exbits.h"
 #include "rq_quantize.h"
 #include "rq_rotation.h"
 
@@ -44,5 +46,13 @@ extern rq_status rq_encode_query(const rq_rotation *rot, rq_metric metric, const
 extern rq_status rq_encode_entry(const float *rotated, const float *c, int dp, rq_metric metric,
 								 float *residual, uint64_t *code, rq_factors *f,
 								 float *residual2);
+
+/*
+ * The B-bit code and factors of the residual rq_encode_entry left in
+ * residual (work: rq_ex_work_bytes); RQ_ERR_OVERFLOW when a factor is not
+ * finite.
+ */
+extern rq_status rq_encode_ex(const rq_ex_quantizer *qz, const float *residual, uint8_t *code,
+							  rq_ex_factors *f, void *work);
 
 #endif							/* RQ_ENCODE_H */

@@ -4,10 +4,11 @@
  */
 #include "rq_estimate.h"
 
+#include <math.h>
 #include <string.h>
 
 rq_code_kernels rq_codes = {
-	RQ_ISA_SCALAR, rq_block_dot_scalar, rq_block_finish_scalar
+	RQ_ISA_SCALAR, rq_block_dot_scalar, rq_block_finish_scalar, rq_ex_dot_scalar
 };
 
 const rq_code_kernels *
@@ -42,4 +43,5 @@ rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_params *p)
 	p->m = l2 ? 1.0f : (lq->metric == RQ_METRIC_IP) ? -1.0f : 0.5f;
 	p->s = l2 ? 1.0f : 0.5f;
 	p->bound = (l2 ? 1.0f : 0.5f) * eps * lq->ynorm;
+	p->qrel = lq->ynorm > 0.0f ? (float) (lq->delta * sqrt(lq->dp / 12.0) / lq->ynorm) : 0.0f;
 }

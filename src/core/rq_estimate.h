@@ -28,6 +28,7 @@
 #define RQ_ESTIMATE_H
 
 #include "rq_cpu.h"
+#include "rq_exbits.h"
 #include "rq_query.h"
 #include "rq_quantize.h"
 
@@ -79,7 +80,16 @@ rq_block_get_factors(const float *factors, int lane)
 
 /*
  * Constants of the estimate for one list query and eps, shared by every
- * block: est = m (add + qadd) + s t, lb = est - bound * err.
+ * block: est = m (add + qadd) + s t, and
+ *
+ *	 lb = est - bound * sqrt(err^2 + (a * qrel)^2)
+ *
+ * where bound = s * eps * ||y||.  err * ||y|| is the code's error in t
+ * (doc/RABITQ.md 2.4); a * qrel * ||y|| = a * delta * sqrt(Dp / 12) is the
+ * 4-bit query's: rounding y to the grid moves each coordinate by up to
+ * delta / 2, uniformly, so <2b - 1, y - y_quantized> has standard deviation
+ * delta sqrt(Dp / 12), and t carries it times a.  The two are independent
+ * and add in quadrature.
  */
 typedef struct rq_estimate_params
 {
@@ -88,7 +98,8 @@ typedef struct rq_estimate_params
 				m,
 				s,
 				qadd,
-				bound;
+				bound,
+				qrel;
 	int32_t		sum_q;
 } rq_estimate_params;
 
@@ -100,6 +111,8 @@ extern void rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_pa
  *			  codes points at the block's word w0 (so a block may be split
  *			  across pages by word ranges), planes are the query's full planes.
  *   block_finish: est and lb of the 8 lanes from ip and the factor arrays.
+ *   ex_dot: the integer sums of one B-bit code against a refining query
+ *			 (rq_exbits.h); Dp a multiple of 64.
  */
 typedef struct rq_code_kernels
 {
@@ -108,6 +121,7 @@ typedef struct rq_code_kernels
 							  int words, int64_t ip[RQ_BLOCK_LANES]);
 	void		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const float *factors,
 								 const rq_estimate_params *p, float *est, float *lb);
+	void		(*ex_dot) (const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s);
 } rq_code_kernels;
 
 /* The active code kernels (scalar until rq_kernels_use). */
@@ -126,7 +140,8 @@ extern void rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, \
 								  const uint64_t *planes, int words, \
 								  int64_t ip[RQ_BLOCK_LANES]); \
 extern void rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors, \
-									 const rq_estimate_params *p, float *est, float *lb)
+									 const rq_estimate_params *p, float *est, float *lb); \
+extern void rq_ex_dot_##SUFFIX(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
 
 RQ_DECLARE_CODE_KERNELS(scalar);
 #ifdef RQ_HAVE_X86_KERNELS

@@ -79,6 +79,68 @@ block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate
 	rq_block_finish_m256(ip32, f, p, est, lb);
 }
 
+/* Horizontal sum of eight int32. */
+RQ_AVX2 static inline int64_t
+rq_hsum_epi32(__m256i v)
+{
+	__m128i		s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/*
+ * The sums of a B-bit code against the 8-bit query: 32 dimensions per step,
+ * widened to 16 bits and multiplied pairwise into 32-bit lanes (vpmaddwd);
+ * integers, so exactly the scalar sums.
+ */
+RQ_AVX2 static inline void
+ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
+{
+	__m256i		uq = _mm256_setzero_si256(),
+				uu = uq,
+				u = uq;
+	const __m128i low = _mm_set1_epi8(0x0F);
+
+	if (bits > 4)
+	{
+		for (int i = 0; i < dp; i += 16)
+		{
+			__m128i		c8 = _mm_loadu_si128((const __m128i *) (code + i));
+			__m256i		c = _mm256_cvtepu8_epi16(c8);
+			__m256i		y = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *) (q + i)));
+
+			uq = _mm256_add_epi32(uq, _mm256_madd_epi16(c, y));
+			uu = _mm256_add_epi32(uu, _mm256_madd_epi16(c, c));
+			u = _mm256_add_epi64(u, _mm256_cvtepu32_epi64(_mm_sad_epu8(c8, _mm_setzero_si128())));
+		}
+	}
+	else
+	{
+		int			half = dp / 2;
+
+		for (int j = 0; j < half; j += 16)
+		{
+			__m128i		c8 = _mm_loadu_si128((const __m128i *) (code + j));
+			__m128i		lo8 = _mm_and_si128(c8, low);
+			__m128i		hi8 = _mm_and_si128(_mm_srli_epi16(c8, 4), low);
+			__m256i		lo = _mm256_cvtepu8_epi16(lo8);
+			__m256i		hi = _mm256_cvtepu8_epi16(hi8);
+			__m256i		ye = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *) (q + j)));
+			__m256i		yo = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *) (q + half + j)));
+
+			uq = _mm256_add_epi32(uq, _mm256_add_epi32(_mm256_madd_epi16(lo, ye), _mm256_madd_epi16(hi, yo)));
+			uu = _mm256_add_epi32(uu, _mm256_add_epi32(_mm256_madd_epi16(lo, lo), _mm256_madd_epi16(hi, hi)));
+			u = _mm256_add_epi64(u, _mm256_cvtepu32_epi64(_mm_sad_epu8(_mm_add_epi8(lo8, hi8), _mm_setzero_si128())));
+		}
+	}
+	s->uq = rq_hsum_epi32(uq);
+	s->uu = rq_hsum_epi32(uu);
+	s->u = _mm256_extract_epi64(u, 0) + _mm256_extract_epi64(u, 1) + _mm256_extract_epi64(u, 2) +
+		_mm256_extract_epi64(u, 3);
+}
+
 RQ_DEFINE_CODE_KERNELS(avx2, RQ_ISA_AVX2, RQ_AVX2)
 
 #endif							/* RQ_HAVE_X86_KERNELS */

@@ -46,6 +46,59 @@ block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate
 	rq_block_finish_m256(ip32, f, p, est, lb);
 }
 
+#define RQ_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/*
+ * The sums of a B-bit code against the 8-bit query: 64 dimensions per step,
+ * widened to 16 bits and multiplied pairwise into 32-bit lanes (vpmaddwd);
+ * integers, so exactly the scalar sums.
+ */
+RQ_AVX512BW static inline void
+ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
+{
+	__m512i		uq = _mm512_setzero_si512(),
+				uu = uq;
+	__m256i		u = _mm256_setzero_si256();
+	const __m256i low = _mm256_set1_epi8(0x0F);
+
+	if (bits > 4)
+	{
+		for (int i = 0; i < dp; i += 32)
+		{
+			__m256i		c8 = _mm256_loadu_si256((const __m256i *) (code + i));
+			__m512i		c = _mm512_cvtepu8_epi16(c8);
+			__m512i		y = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *) (q + i)));
+
+			uq = _mm512_add_epi32(uq, _mm512_madd_epi16(c, y));
+			uu = _mm512_add_epi32(uu, _mm512_madd_epi16(c, c));
+			u = _mm256_add_epi64(u, _mm256_sad_epu8(c8, _mm256_setzero_si256()));
+		}
+	}
+	else
+	{
+		int			half = dp / 2;
+
+		for (int j = 0; j < half; j += 32)
+		{
+			__m256i		c8 = _mm256_loadu_si256((const __m256i *) (code + j));
+			__m256i		lo8 = _mm256_and_si256(c8, low);
+			__m256i		hi8 = _mm256_and_si256(_mm256_srli_epi16(c8, 4), low);
+			__m512i		lo = _mm512_cvtepu8_epi16(lo8);
+			__m512i		hi = _mm512_cvtepu8_epi16(hi8);
+			__m512i		ye = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *) (q + j)));
+			__m512i		yo = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *) (q + half + j)));
+
+			uq = _mm512_add_epi32(uq, _mm512_add_epi32(_mm512_madd_epi16(lo, ye), _mm512_madd_epi16(hi, yo)));
+			uu = _mm512_add_epi32(uu, _mm512_add_epi32(_mm512_madd_epi16(lo, lo), _mm512_madd_epi16(hi, hi)));
+			u = _mm256_add_epi64(u, _mm256_sad_epu8(_mm256_add_epi8(lo8, hi8), _mm256_setzero_si256()));
+		}
+	}
+	s->uq = _mm512_reduce_add_epi32(uq);
+	s->uu = _mm512_reduce_add_epi32(uu);
+	s->u = _mm256_extract_epi64(u, 0) + _mm256_extract_epi64(u, 1) + _mm256_extract_epi64(u, 2) +
+		_mm256_extract_epi64(u, 3);
+}
+
 RQ_DEFINE_CODE_KERNELS(avx512, RQ_ISA_AVX512, RQ_AVX512)
 
 #endif							/* RQ_HAVE_X86_KERNELS */

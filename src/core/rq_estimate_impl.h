@@ -4,6 +4,7 @@
  *	  own target attribute ATTR:
  *		static inline void block_dot(codes, w0, w1, planes, words, ip)
  *		static inline void block_finish(ip, factors, p, est, lb)
+ *		static inline void ex_dot(code, q, dp, bits, sums)
  *	  and then RQ_DEFINE_CODE_KERNELS(SUFFIX, ISA, ATTR) emits the exported
  *	  functions and the kernel table rq_code_kernels_SUFFIX.
  *
@@ -13,7 +14,8 @@
  *	  x = (float) (2 ip - sum_q)
  *	  t = (a * delta) * x + bc * vl
  *	  est = m * (add + qadd) + s * t
- *	  lb = est - bound * err
+ *	  q = a * qrel
+ *	  lb = est - bound * sqrt(err * err + q * q)
  */
 #ifndef RQ_ESTIMATE_IMPL_H
 #define RQ_ESTIMATE_IMPL_H
@@ -41,9 +43,12 @@ rq_block_finish_m256(__m256i ip32, const float *f, const rq_estimate_params *p, 
 												_mm256_add_ps(_mm256_loadu_ps(f), _mm256_set1_ps(p->qadd))),
 								  _mm256_mul_ps(_mm256_set1_ps(p->s), t));
 
+	__m256		q = _mm256_mul_ps(_mm256_loadu_ps(f + RQ_BLOCK_LANES), _mm256_set1_ps(p->qrel));
+	__m256		err = _mm256_loadu_ps(f + 3 * RQ_BLOCK_LANES);
+	__m256		w = _mm256_sqrt_ps(_mm256_add_ps(_mm256_mul_ps(err, err), _mm256_mul_ps(q, q)));
+
 	_mm256_storeu_ps(est, e);
-	_mm256_storeu_ps(lb, _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound),
-														_mm256_loadu_ps(f + 3 * RQ_BLOCK_LANES))));
+	_mm256_storeu_ps(lb, _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound), w)));
 }
 #endif
 
@@ -62,8 +67,14 @@ rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors,
 	block_finish(ip, factors, p, est, lb); \
 } \
 \
+ATTR void \
+rq_ex_dot_##SUFFIX(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s) \
+{ \
+	ex_dot(code, q, dp, bits, s); \
+} \
+\
 const rq_code_kernels rq_code_kernels_##SUFFIX = { \
-	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX \
+	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX, rq_ex_dot_##SUFFIX \
 };
 
 #endif							/* RQ_ESTIMATE_IMPL_H */

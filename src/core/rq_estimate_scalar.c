@@ -2,6 +2,8 @@
  * rq_estimate_scalar.c
  *	  The portable estimator: the twin the SIMD levels must match bit for bit.
  */
+#include <math.h>
+
 #include "rq_estimate_impl.h"
 
 static inline void
@@ -32,9 +34,49 @@ block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate
 		float		t = (f[RQ_BLOCK_LANES + l] * p->delta) * x + f[2 * RQ_BLOCK_LANES + l] * p->vl;
 		float		e = p->m * (f[l] + p->qadd) + p->s * t;
 
+		float		q = f[RQ_BLOCK_LANES + l] * p->qrel;
+		float		err = f[3 * RQ_BLOCK_LANES + l];
+
 		est[l] = e;
-		lb[l] = e - p->bound * f[3 * RQ_BLOCK_LANES + l];
+		lb[l] = e - p->bound * sqrtf(err * err + q * q);
 	}
+}
+
+static inline void
+ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
+{
+	int64_t		uq = 0,
+				u = 0,
+				uu = 0;
+
+	if (bits > 4)
+	{
+		for (int i = 0; i < dp; i++)
+		{
+			int			c = code[i];
+
+			uq += c * q[i];
+			u += c;
+			uu += c * c;
+		}
+	}
+	else
+	{
+		int			half = dp / 2;
+
+		for (int j = 0; j < half; j++)
+		{
+			int			lo = code[j] & 0x0F,
+						hi = code[j] >> 4;
+
+			uq += lo * q[j] + hi * q[half + j];
+			u += lo + hi;
+			uu += lo * lo + hi * hi;
+		}
+	}
+	s->uq = uq;
+	s->u = u;
+	s->uu = uu;
 }
 
 RQ_DEFINE_CODE_KERNELS(scalar, RQ_ISA_SCALAR, )

@@ -1,11 +1,14 @@
 /*
  * rq_exbits.c
- *	  Extended RaBitQ: exact rescale search, ex-codes, B-bit estimates.
+ *	  Extended RaBitQ: exact rescale search, packed B-bit codes, the 8-bit
+ *	  refining query and the B-bit estimate (rq_exbits.h).
  */
 #include "rq_exbits.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "rq_random.h"
 
 /* One pending critical point: dimension i reaches level k[i] + 1 at time t. */
 typedef struct rq_event
@@ -14,11 +17,11 @@ typedef struct rq_event
 	int32_t		dim;
 } rq_event;
 
-/* Scratch: the event heap (Dp) and the levels (Dp). */
+/* Scratch: the event heap (Dp), the levels (Dp) and a vector (Dp). */
 size_t
 rq_ex_work_bytes(int dp)
 {
-	return (size_t) dp * (sizeof(rq_event) + sizeof(int32_t));
+	return (size_t) dp * (sizeof(rq_event) + sizeof(int32_t) + sizeof(float));
 }
 
 static inline int
@@ -56,7 +59,7 @@ rq_event_sift_down(rq_event *heap, int count, int i)
  * before the value is compared, since they happen at the same rescale.
  */
 static long
-rq_sweep(const float *r, int dp, int maxk, long stop, rq_event *heap, int32_t *k)
+rq_sweep(const float *r, int dp, int maxk, long stop, rq_event *heap, int32_t *k, double *best_t)
 {
 	int			count = 0;
 	double		num = 0.0,
@@ -98,40 +101,37 @@ rq_sweep(const float *r, int dp, int maxk, long stop, rq_event *heap, int32_t *k
 		{
 			best = num / sqrt(den);
 			best_done = done;
+			if (best_t != NULL)
+				*best_t = e.t;
 		}
 	}
 	return best_done;
 }
 
-double
-rq_ex_quantize(const float *r, int dp, int ex_bits, uint64_t *ex_code, rq_ex_factors *f,
-			   void *work)
+/* Packs levels k (the magnitudes) with r's signs into code; returns cos(x, r) and fills f. */
+static double
+rq_ex_pack(const float *r, int dp, int bits, const int32_t *k, uint8_t *code, rq_ex_factors *f)
 {
-	rq_event   *heap = work;
-	int32_t    *k = (int32_t *) (heap + dp);
-	int			maxk = (1 << ex_bits) - 1;
-	int			words = rq_code_words(dp);
+	int			ex = bits - 1;
 	double		n2 = 0.0,
 				ip_rx = 0.0,
 				xx = 0.0,
 				x0,
 				spread;
 
-	/* find the best prefix of events, then replay exactly that prefix */
-	rq_sweep(r, dp, maxk, rq_sweep(r, dp, maxk, -1, heap, k), heap, k);
-
-	memset(ex_code, 0, sizeof(uint64_t) * rq_ex_code_words(dp, ex_bits));
+	memset(code, 0, rq_ex_code_bytes(dp, bits));
 	for (int i = 0; i < dp; i++)
 	{
 		double		o = fabs((double) r[i]);
-		int			e = (r[i] > 0.0f) ? k[i] : maxk - k[i];
+		int			u = (r[i] > 0.0f) ? (1 << ex) + k[i] : (1 << ex) - 1 - k[i];
 
 		n2 += (double) r[i] * r[i];
 		ip_rx += (k[i] + 0.5) * o;
 		xx += (k[i] + 0.5) * (k[i] + 0.5);
-		for (int j = 0; j < ex_bits; j++)
-			if ((e >> j) & 1)
-				ex_code[(size_t) j * words + i / 64] |= UINT64_C(1) << (i % 64);
+		if (bits > 4)
+			code[i] = (uint8_t) u;
+		else
+			code[i / 2] |= (uint8_t) (u << (4 * (i % 2)));
 	}
 	if (n2 == 0.0)
 	{
@@ -145,51 +145,194 @@ rq_ex_quantize(const float *r, int dp, int ex_bits, uint64_t *ex_code, rq_ex_fac
 	return x0;
 }
 
-/* sum of y_i over the set bits of a Dp-bit string */
-static double
-rq_masked_sum(const uint64_t *bits, const float *y, int dp)
+double
+rq_ex_quantize_exact(const float *r, int dp, int bits, uint8_t *code, rq_ex_factors *f, void *work)
 {
+	rq_event   *heap = work;
+	int32_t    *k = (int32_t *) (heap + dp);
+	int			maxk = (1 << (bits - 1)) - 1;
+
+	/* find the best prefix of events, then replay exactly that prefix */
+	rq_sweep(r, dp, maxk, rq_sweep(r, dp, maxk, -1, heap, k, NULL), heap, k, NULL);
+	return rq_ex_pack(r, dp, bits, k, code, f);
+}
+
+/*
+ * The grid: the exact rescale of Gaussian residuals concentrates around a
+ * constant (in units of 1 / ||r||), so the search looks at RQ_EX_GRID points
+ * over [0.66, 1.45] of it, then RQ_EX_GRID finer ones around the best
+ * (doc/RABITQ.md 9.5: the grid reaches the exact search's <o-bar, o> to 5-6
+ * digits).  O(Dp) per point, against the exact sweep's O(Dp 2^B log Dp).
+ */
+#define RQ_EX_GRID 8
+#define RQ_EX_T_SAMPLES 32
+#define RQ_STREAM_EX_T 0x6578ULL
+
+void
+rq_ex_quantizer_init(rq_ex_quantizer *qz, int dp, int bits, void *work)
+{
+	rq_event   *heap = work;
+	int32_t    *k = (int32_t *) (heap + dp);
+	float	   *r = (float *) (k + dp);
+	rq_pcg32	rng;
 	double		sum = 0.0;
 
-	for (int w = 0; w < rq_code_words(dp); w++)
+	qz->dp = dp;
+	qz->bits = bits;
+	rq_pcg32_seed(&rng, (uint64_t) dp * 16 + bits, RQ_STREAM_EX_T);
+	for (int s = 0; s < RQ_EX_T_SAMPLES; s++)
 	{
-		uint64_t	word = bits[w];
+		double		n2 = 0.0,
+					t = 0.0;
 
-		while (word != 0)
+		for (int i = 0; i < dp; i++)
 		{
-			sum += y[w * 64 + __builtin_ctzll(word)];
-			word &= word - 1;
+			r[i] = (float) rq_pcg32_gaussian(&rng);
+			n2 += (double) r[i] * r[i];
 		}
+		rq_sweep(r, dp, (1 << (bits - 1)) - 1, -1, heap, k, &t);
+		sum += t * sqrt(n2);
 	}
-	return sum;
+	qz->t_lo = (float) (0.66 * sum / RQ_EX_T_SAMPLES);
+	qz->t_step = (float) ((1.45 - 0.66) * sum / RQ_EX_T_SAMPLES / (RQ_EX_GRID - 1));
+}
+
+/*
+ * cos(k + 1/2, o) at rescale t for the normalised magnitudes o (||o|| = 1),
+ * with eight float accumulators (Dp is a multiple of 64) so the compiler
+ * vectorizes it; the same binary always sums in the same order.
+ */
+static double
+rq_ex_cosine_at(const float *o, int dp, float maxk, float t)
+{
+	float		num[8] = {0},
+				den[8] = {0};
+	float		n = 0.0f,
+				d = 0.0f;
+
+	for (int i = 0; i < dp; i += 8)
+		for (int j = 0; j < 8; j++)
+		{
+			float		k = (float) (int) (t * o[i + j]);
+			float		x = (k < maxk ? k : maxk) + 0.5f;
+
+			num[j] += x * o[i + j];
+			den[j] += x * x;
+		}
+	for (int j = 0; j < 8; j++)
+	{
+		n += num[j];
+		d += den[j];
+	}
+	return n / sqrt((double) d);
 }
 
 double
-rq_ex_dot(const uint64_t *code, const uint64_t *ex_code, int ex_bits, const float *y, int dp)
+rq_ex_quantize(const rq_ex_quantizer *qz, const float *r, uint8_t *code, rq_ex_factors *f, void *work)
 {
-	int			words = rq_code_words(dp);
-	double		ey = 0.0,
-				ysum = 0.0;
+	int			dp = qz->dp,
+				maxk = (1 << (qz->bits - 1)) - 1;
+	int32_t    *k = work;
+	float	   *o = (float *) (k + dp);
+	double		n2 = 0.0,
+				inv,
+				best = -1.0;
+	float		best_t = 0.0f,
+				step = qz->t_step;
 
-	for (int j = 0; j < ex_bits; j++)
-		ey += ldexp(rq_masked_sum(ex_code + (size_t) j * words, y, dp), j);
 	for (int i = 0; i < dp; i++)
-		ysum += y[i];
-	return ldexp(rq_masked_sum(code, y, dp), ex_bits) + ey -
-		0.5 * ((1 << (ex_bits + 1)) - 1) * ysum;
+		n2 += (double) r[i] * r[i];
+	inv = n2 > 0.0 ? 1.0 / sqrt(n2) : 0.0;
+	for (int i = 0; i < dp; i++)
+		o[i] = (float) (fabs((double) r[i]) * inv);
+	/* coarse over the whole range, then as fine around the best */
+	for (int pass = 0; pass < 2 && n2 > 0.0; pass++)
+	{
+		float		from = pass == 0 ? qz->t_lo : best_t - step;
+
+		if (pass == 1)
+			step = 2.0f * step / (RQ_EX_GRID - 1);
+		for (int g = 0; g < RQ_EX_GRID; g++)
+		{
+			float		t = from + step * g;
+			double		c = t > 0.0f ? rq_ex_cosine_at(o, dp, (float) maxk, t) : -1.0;
+
+			if (c > best)
+			{
+				best = c;
+				best_t = t;
+			}
+		}
+	}
+	for (int i = 0; i < dp; i++)
+	{
+		int			level = (int) (best_t * o[i]);
+
+		k[i] = level < maxk ? level : maxk;
+	}
+	return rq_ex_pack(r, dp, qz->bits, k, code, f);
+}
+
+#define RQ_EX_QUERY_LEVELS 255
+
+void
+rq_prepare_ex_query(const float *q_rot, const float *c_rot, int dp, int bits, rq_metric metric,
+					uint8_t *q, rq_ex_query *eq)
+{
+	float		vl = INFINITY,
+				vr = -INFINITY,
+				inv;
+	double		y2 = 0.0,
+				qc = 0.0;
+	int64_t		sum = 0;
+
+	for (int i = 0; i < dp; i++)
+	{
+		float		y = q_rot[i] - c_rot[i];
+
+		vl = y < vl ? y : vl;
+		vr = y > vr ? y : vr;
+		y2 += (double) y * y;
+		qc += (double) q_rot[i] * c_rot[i];
+	}
+	eq->dp = dp;
+	eq->bits = bits;
+	eq->metric = metric;
+	eq->vl = vl;
+	eq->delta = (vr - vl) / (float) RQ_EX_QUERY_LEVELS;
+	/* a constant y: delta = 0, every level 0 (and delta must not be inverted) */
+	inv = eq->delta > 0.0f ? 1.0f / eq->delta : 0.0f;
+	for (int i = 0; i < dp; i++)
+	{
+		float		x = (q_rot[i] - c_rot[i] - vl) * inv + 0.5f;
+		int			level = (int) (x > 0.0f ? x : 0.0f);
+
+		level = level < RQ_EX_QUERY_LEVELS ? level : RQ_EX_QUERY_LEVELS;
+		sum += level;
+		/* for nibble codes, even dimensions first: the kernels pair them with low nibbles */
+		q[bits > 4 ? i : (i % 2) * (dp / 2) + i / 2] = (uint8_t) level;
+	}
+	eq->sum_q = sum;
+	eq->add = (float) (metric == RQ_METRIC_IP ? qc : y2);
+	eq->ynorm = (float) sqrt(y2);
+	eq->q = q;
 }
 
 float
-rq_ex_estimate(const rq_list_query *lq, const rq_factors *f1, const rq_ex_factors *fx,
-			   double xy, float eps, float *lb)
+rq_ex_estimate(const rq_ex_query *eq, float add, const rq_ex_factors *f, const rq_ex_sums *s,
+			   float eps, float *lb)
 {
-	/* same metric constants as rq_estimate, with t = -2 <r, y> ~ -2 fr <x, y> */
-	float		m = (lq->metric == RQ_METRIC_L2) ? 1.0f : (lq->metric == RQ_METRIC_IP) ? -1.0f : 0.5f;
-	float		s = (lq->metric == RQ_METRIC_L2) ? 1.0f : 0.5f;
-	float		w = (lq->metric == RQ_METRIC_L2) ? 1.0f : 0.5f;
-	float		t = (float) (-2.0 * fx->fr * xy);
-	float		est = m * (f1->add + lq->add) + s * t;
+	/* the metric constants of rq_estimate_setup */
+	double		m = (eq->metric == RQ_METRIC_L2) ? 1.0 : (eq->metric == RQ_METRIC_IP) ? -1.0 : 0.5;
+	double		w = (eq->metric == RQ_METRIC_L2) ? 1.0 : 0.5;
+	double		h = 0.5 * ((1 << eq->bits) - 1);
+	double		xy = eq->vl * ((double) s->u - h * eq->dp) + eq->delta * ((double) s->uq - h * (double) eq->sum_q);
+	double		xx = (double) s->uu - 2.0 * h * (double) s->u + h * h * eq->dp;
+	double		t = -2.0 * f->fr * xy;
+	double		est = m * ((double) add + eq->add) + w * t;
+	double		code_err = (double) f->err * eq->ynorm;
+	double		query_err = 2.0 * f->fr * sqrt(xx > 0.0 ? xx : 0.0) * eq->delta / sqrt(12.0);
 
-	*lb = est - w * eps * fx->err * lq->ynorm;
-	return est;
+	*lb = (float) (est - w * eps * sqrt(code_err * code_err + query_err * query_err));
+	return (float) est;
 }

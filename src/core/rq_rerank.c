@@ -250,7 +250,7 @@ rq_settle(rq_rerank *rr, rq_exact_fn exact, void *ctx)
 			return 0;
 		c = rq_heap_pop(&rr->pending);
 		rr->exact_computed++;
-		answer = exact(ctx, c.id, &d);
+		answer = exact(ctx, &c.id, &d);
 		if (answer == RQ_GONE)
 			continue;
 		if (answer == RQ_REFINED)

@@ -70,9 +70,10 @@ typedef struct rq_rerank
 } rq_rerank;
 
 /*
- * What the callback learned about candidate id.  RQ_EXACT: *distance is its
+ * What the callback learned about candidate *id.  RQ_EXACT: *distance is its
  * exact distance.  RQ_REFINED: *distance is a tighter lower bound (from a
- * multi-bit code, doc/RABITQ.md 4); the candidate waits again with it and the
+ * multi-bit code, doc/RABITQ.md 4); the candidate waits again with it, under
+ * the id the callback left in *id (it may mark the id refined), and the
  * callback is asked again when it next comes first.  RQ_GONE: the candidate
  * no longer exists (a dead tuple) and is dropped.
  */
@@ -80,7 +81,7 @@ typedef struct rq_rerank
 #define RQ_EXACT	1
 #define RQ_REFINED	2
 
-typedef int (*rq_exact_fn) (void *ctx, uint64_t id, double *distance);
+typedef int (*rq_exact_fn) (void *ctx, uint64_t *id, double *distance);
 
 extern void rq_rerank_init(rq_rerank *rr, const rq_allocator *alloc);
 

@@ -67,3 +67,49 @@ rq_select_smallest(const float *score, int n, int k, const rq_ranked *after, rq_
 	}
 	return count;
 }
+
+void
+rq_kbest_init(rq_kbest *kb, double *heap, int k)
+{
+	kb->heap = heap;
+	kb->k = k;
+	kb->count = 0;
+}
+
+/* Moves v down from slot i of the max-heap until the heap property holds. */
+static void
+rq_kbest_sift_down(rq_kbest *kb, int i, double v)
+{
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= kb->count)
+			break;
+		if (child + 1 < kb->count && kb->heap[child + 1] > kb->heap[child])
+			child++;
+		if (kb->heap[child] <= v)
+			break;
+		kb->heap[i] = kb->heap[child];
+		i = child;
+	}
+	kb->heap[i] = v;
+}
+
+void
+rq_kbest_add(rq_kbest *kb, double v)
+{
+	int			i;
+
+	if (v != v || kb->k <= 0)
+		return;
+	if (kb->count == kb->k)
+	{
+		if (v < kb->heap[0])
+			rq_kbest_sift_down(kb, 0, v);
+		return;
+	}
+	for (i = kb->count++; i > 0 && kb->heap[(i - 1) / 2] < v; i = (i - 1) / 2)
+		kb->heap[i] = kb->heap[(i - 1) / 2];
+	kb->heap[i] = v;
+}

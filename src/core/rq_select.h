@@ -10,6 +10,8 @@
 #ifndef RQ_SELECT_H
 #define RQ_SELECT_H
 
+#include <math.h>
+
 #include "rq_types.h"
 
 typedef struct rq_ranked
@@ -24,5 +26,30 @@ typedef struct rq_ranked
  */
 extern int	rq_select_smallest(const float *score, int n, int k, const rq_ranked *after,
 							   rq_ranked *out);
+
+/*
+ * The k smallest values seen so far, as a max-heap over caller memory: a
+ * scan keeps the k smallest upper bounds of the candidates it estimated, so
+ * the largest of them bounds the k-th nearest distance (doc/DESIGN.md 6).
+ */
+typedef struct rq_kbest
+{
+	double	   *heap;			/* k values, the largest first */
+	int			k;
+	int			count;
+} rq_kbest;
+
+/* Starts empty over heap (k values of room). */
+extern void rq_kbest_init(rq_kbest *kb, double *heap, int k);
+
+/* Offers v; a NaN is ignored. */
+extern void rq_kbest_add(rq_kbest *kb, double v);
+
+/* The largest of the k smallest values, or +infinity until k were offered. */
+static inline double
+rq_kbest_bound(const rq_kbest *kb)
+{
+	return kb->count < kb->k ? (double) INFINITY : kb->heap[0];
+}
 
 #endif							/* RQ_SELECT_H */

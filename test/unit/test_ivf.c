@@ -23,8 +23,9 @@ typedef struct exact_ctx
 } exact_ctx;
 
 static int
-exact_row(void *ctx, uint64_t id, double *distance)
+exact_row(void *ctx, uint64_t *idp, double *distance)
 {
+	uint64_t	id = *idp;
 	exact_ctx  *e = ctx;
 
 	*distance = rq_test_exact_distance(e->ivf, e->query, id);
@@ -179,25 +180,26 @@ test_ip_cosine(void)
 	check_recall(128, RQ_METRIC_COSINE, RQ_TEST_DENSE, rq_test_quick ? 4000 : 20000, rq_test_quick ? 20 : 200);
 }
 
-/* Ex-codes (ex bits) and factors of every row of the index, in list order. */
+/* B-bit codes and factors of every row of the index, in list order. */
 typedef struct ex_index
 {
-	int			ex_bits;
-	uint64_t   *codes;			/* n x ex_bits x words */
+	int			bits;
+	uint8_t    *codes;			/* n x rq_ex_code_bytes */
 	rq_ex_factors *factors;		/* n */
 } ex_index;
 
 static ex_index
-build_ex(const rq_test_ivf *ivf, int ex_bits)
+build_ex(const rq_test_ivf *ivf, int bits)
 {
 	int			dp = ivf->dp;
 	size_t		n = ivf->ds->n,
-				len = rq_ex_code_words(dp, ex_bits);
-	ex_index	x = {ex_bits, rq_test_alloc(sizeof(uint64_t) * n * len),
-	rq_test_alloc(sizeof(rq_ex_factors) * n)};
+				len = rq_ex_code_bytes(dp, bits);
+	ex_index	x = {bits, rq_test_alloc(n * len), rq_test_alloc(sizeof(rq_ex_factors) * n)};
 	float	   *r = rq_test_alloc(sizeof(float) * dp);
 	void	   *work = rq_test_alloc(rq_ex_work_bytes(dp));
+	rq_ex_quantizer qz;
 
+	rq_ex_quantizer_init(&qz, dp, bits, work);
 	for (size_t pos = 0; pos < n; pos++)
 	{
 		size_t		row = ivf->order[pos];
@@ -205,7 +207,7 @@ build_ex(const rq_test_ivf *ivf, int ex_bits)
 
 		for (int i = 0; i < dp; i++)
 			r[i] = ivf->rotated[row * dp + i] - c[i];
-		rq_ex_quantize(r, dp, ex_bits, x.codes + pos * len, &x.factors[pos], work);
+		rq_ex_quantize(&qz, r, x.codes + pos * len, &x.factors[pos], work);
 	}
 	free(r);
 	free(work);
@@ -240,13 +242,12 @@ two_stage_hits(const rq_test_ivf *ivf, const ex_index *x, const float *q_rot,
 			   const int32_t *lists, int nprobe, const int32_t *truth, size_t *reads,
 			   size_t *candidates)
 {
-	int			dp = ivf->dp,
-				words = rq_code_words(dp);
+	int			dp = ivf->dp;
 	uint64_t   *planes = rq_test_alloc(sizeof(uint64_t) * rq_query_plane_words(dp));
 	scored	   *cand = rq_test_alloc(sizeof(scored) * ivf->ds->n);
 	float	   *est = rq_test_alloc(sizeof(float) * (ivf->ds->n + RQ_BLOCK_LANES)),
-			   *lb = rq_test_alloc(sizeof(float) * (ivf->ds->n + RQ_BLOCK_LANES)),
-			   *y = rq_test_alloc(sizeof(float) * dp);
+			   *lb = rq_test_alloc(sizeof(float) * (ivf->ds->n + RQ_BLOCK_LANES));
+	uint8_t    *q8 = rq_test_alloc(dp);
 	float		best[K];
 	int32_t		top[K];
 	size_t		n = 0;
@@ -270,19 +271,17 @@ two_stage_hits(const rq_test_ivf *ivf, const ex_index *x, const float *q_rot,
 	*candidates += n;
 	for (size_t i = 0; i < n && !(found == K && cand[i].lb >= best[K - 1]); i++)
 	{
-		const float *c = ivf->centroids_rot + (size_t) cand[i].list * dp;
 		size_t		pos = cand[i].pos;
-		rq_list_query lq;
+		rq_ex_query eq;
+		rq_ex_sums	sums;
 		float		lbx,
 					e;
 		int			j;
 
-		for (int d = 0; d < dp; d++)
-			y[d] = q_rot[d] - c[d];
-		rq_prepare_list_query(q_rot, c, dp, ivf->metric, planes, NULL, &lq);
-		e = rq_ex_estimate(&lq, &ivf->factors[pos], &x->factors[pos],
-						   rq_ex_dot(ivf->codes + pos * words, x->codes + pos * rq_ex_code_words(dp, x->ex_bits),
-									 x->ex_bits, y, dp), 1.9f, &lbx);
+		rq_prepare_ex_query(q_rot, ivf->centroids_rot + (size_t) cand[i].list * dp, dp, x->bits,
+							ivf->metric, q8, &eq);
+		rq_codes.ex_dot(x->codes + pos * rq_ex_code_bytes(dp, x->bits), q8, dp, x->bits, &sums);
+		e = rq_ex_estimate(&eq, ivf->factors[pos].add, &x->factors[pos], &sums, 1.9f, &lbx);
 		(*reads)++;
 		if (found == K && e >= best[K - 1])
 			continue;
@@ -299,7 +298,7 @@ two_stage_hits(const rq_test_ivf *ivf, const ex_index *x, const float *q_rot,
 	free(cand);
 	free(est);
 	free(lb);
-	free(y);
+	free(q8);
 	return hits(top, found, truth);
 }
 
@@ -322,7 +321,7 @@ test_two_stage(void)
 
 	rq_make_clustered(&ds, 128, n, nq, 7 + 128);
 	rq_test_ivf_build(&ivf, &ds, RQ_METRIC_L2, 64, RQ_TEST_DENSE, 21);
-	x = build_ex(&ivf, 4);
+	x = build_ex(&ivf, 5);
 	truth = rq_ground_truth(&ds, RQ_METRIC_L2, K);
 	for (size_t q = 0; q < nq; q++)
 	{

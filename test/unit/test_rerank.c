@@ -20,8 +20,9 @@ typedef struct exact_table
 } exact_table;
 
 static int
-exact_lookup(void *ctx, uint64_t id, double *distance)
+exact_lookup(void *ctx, uint64_t *idp, double *distance)
 {
+	uint64_t	id = *idp;
 	exact_table *t = ctx;
 
 	t->calls++;
@@ -192,8 +193,9 @@ typedef struct staged
 } staged;
 
 static int
-staged_lookup(void *ctx, uint64_t id, double *distance)
+staged_lookup(void *ctx, uint64_t *idp, double *distance)
 {
+	uint64_t	id = *idp;
 	staged	   *t = ctx;
 
 	if (t->stage[id]++ == 0)
@@ -255,8 +257,9 @@ typedef struct bound_log
 } bound_log;
 
 static int
-logged_lookup(void *ctx, uint64_t id, double *distance)
+logged_lookup(void *ctx, uint64_t *idp, double *distance)
 {
+	uint64_t	id = *idp;
 	bound_log  *t = ctx;
 	double		key = t->bound[id];
 

@@ -138,7 +138,52 @@ test_non_finite(void)
 	free(out);
 }
 
+/*
+ * The k best so far: after every offer the bound is the k-th smallest value
+ * offered (NaN ignored), or +infinity before k values, for k = 1..40.
+ */
+static void
+test_kbest(void)
+{
+	int			n = 500,
+				bad = 0;
+	double	   *all = rq_test_alloc(sizeof(double) * n);
+	double	   *sorted = rq_test_alloc(sizeof(double) * n);
+	double		heap[40];
+	rq_pcg32	rng;
+
+	rq_pcg32_seed(&rng, 13, 1);
+	for (int i = 0; i < n; i++)
+		all[i] = (i % 17 == 5) ? NAN : (double) (int) (50.0 * rq_pcg32_uniform(&rng)) - 10.0;
+	for (int k = 1; k <= 40; k++)
+	{
+		rq_kbest	kb;
+		int			m = 0;
+
+		rq_kbest_init(&kb, heap, k);
+		for (int i = 0; i < n; i++)
+		{
+			double		want;
+			int			j;
+
+			rq_kbest_add(&kb, all[i]);
+			if (all[i] != all[i])
+				continue;
+			/* insertion into the sorted prefix of the numbers offered so far */
+			for (j = m++; j > 0 && sorted[j - 1] > all[i]; j--)
+				sorted[j] = sorted[j - 1];
+			sorted[j] = all[i];
+			want = m < k ? INFINITY : sorted[k - 1];
+			bad += rq_kbest_bound(&kb) != want;
+		}
+	}
+	RQ_CHECK(bad == 0, "%d bounds differ from the k-th smallest", bad);
+	free(all);
+	free(sorted);
+}
+
 const rq_test_case rq_select_tests[] = {
+	{"select/k best so far: the bound is the k-th smallest offered", test_kbest, 0},
 	{"select/k smallest equal a full sort, ties included", test_every_k, 0},
 	{"select/continuing after the previous batch covers all once", test_continue_after, 0},
 	{"select/NaN and infinite scores: total order, every item once", test_non_finite, 0},
