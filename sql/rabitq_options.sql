@@ -18,6 +18,23 @@ ALTER INDEX opt_set SET (probes = 3);
 ALTER INDEX opt_set SET (probes = 0);
 ALTER INDEX opt_set RESET (probes);
 
+-- ex_bits: 0..7 bits per dimension beyond the 1-bit code (0: no refining
+-- codes); like lists, a change takes effect when the index is rebuilt
+CREATE INDEX ON opt USING rabitq (v) WITH (ex_bits = -1);
+CREATE INDEX ON opt USING rabitq (v) WITH (ex_bits = 8);
+CREATE INDEX opt_ex0 ON opt USING rabitq (v) WITH (lists = 5, ex_bits = 0);
+CREATE INDEX opt_ex7 ON opt USING rabitq (v) WITH (lists = 5, ex_bits = 7);
+ALTER INDEX opt_ex0 SET (ex_bits = 3);
+SET enable_seqscan = off;
+SET rabitq.probes = 5;
+SELECT array_agg(id) FROM (SELECT id FROM opt ORDER BY v <-> '[2,3,1]', id LIMIT 5) s;
+DROP INDEX opt_ex0;
+SELECT array_agg(id) FROM (SELECT id FROM opt ORDER BY v <-> '[2,3,1]', id LIMIT 5) s;
+SELECT rabitq_index_check('opt_ex7');
+DROP INDEX opt_ex7;
+RESET enable_seqscan;
+RESET rabitq.probes;
+
 -- too little data for the lists asked for
 CREATE INDEX opt_many ON opt USING rabitq (v) WITH (lists = 100);
 DROP INDEX opt_auto, opt_zero, opt_set, opt_many;
@@ -25,19 +42,24 @@ DROP INDEX opt_auto, opt_zero, opt_set, opt_many;
 -- settings: defaults and bounds
 SHOW rabitq.probes;
 SHOW rabitq.epsilon;
+SHOW rabitq.ex_epsilon;
 SHOW rabitq.iterative_scan;
 SHOW rabitq.max_probes;
 SET rabitq.probes = -1;
 SET rabitq.probes = 32769;
 SET rabitq.epsilon = -0.1;
-SET rabitq.epsilon = 4.1;
+SET rabitq.epsilon = 10.1;
 SET rabitq.epsilon = 2.5;
+SET rabitq.ex_epsilon = -1;
+SET rabitq.ex_epsilon = 10.1;
+SET rabitq.ex_epsilon = 3;
 SET rabitq.iterative_scan = maybe;
 SET rabitq.iterative_scan = off;
 SET rabitq.max_probes = -1;
 SET rabitq.max_probes = 40000;
 SET rabitq.no_such_setting = 1;
 RESET rabitq.epsilon;
+RESET rabitq.ex_epsilon;
 RESET rabitq.iterative_scan;
 
 -- the column needs dimensions

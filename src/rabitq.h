@@ -25,6 +25,7 @@
 #include "storage/buf.h"
 #include "utils/relcache.h"
 
+#include "core/rq_exbits.h"
 #include "core/rq_rotation.h"
 #include "rabitq_format.h"
 #include "rabitq_keys.h"
@@ -52,7 +53,11 @@ typedef struct RabitqOptions
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	int			lists;			/* 0: derived from the row count */
 	int			probes;			/* 0: derived from the list count */
+	int			ex_bits;		/* bits per dimension of the refining codes beyond the 1-bit one */
 } RabitqOptions;
+
+#define RABITQ_DEFAULT_EX_BITS	3	/* B = 4: nibbles (see the README's measurements) */
+#define RABITQ_MAX_EX_BITS		(RQ_EX_MAX_BITS - 1)
 
 /*
  * How an index turns vectors into entries (rabitq_encode.c): the metric,
@@ -66,13 +71,27 @@ typedef struct RabitqCodec
 	int			dp;
 	rq_metric	metric;
 	int			lists;
+	int			ex_bits;		/* 0: no B-bit codes */
 	rq_rotation rotation;
 	float	   *signs;			/* the rotation's state */
 	float	   *centroids;		/* lists x Dp, rotated */
 	float	   *centroid_norm2; /* lists */
+	float	   *origin;			/* Dp zeros: the centroid postings' codes are taken from */
+	rq_ex_quantizer ex;			/* the B-bit quantizer's grid */
+	void	   *ex_work;		/* scratch: rq_ex_work_bytes */
 	float	   *prep;			/* scratch: D */
 	float	   *residual;		/* scratch: Dp */
 } RabitqCodec;
+
+/* An entry as the codec makes it (the code arrays belong to the caller). */
+typedef struct RabitqEntry
+{
+	uint64_t   *code;			/* 1-bit code: rq_code_words(Dp) words */
+	rq_factors	f;
+	uint8	   *ex_code;		/* B-bit code: rq_ex_code_bytes (ex_bits > 0) */
+	rq_ex_factors ex_f;
+	float		residual2;		/* |o - c|^2 */
+} RabitqEntry;
 
 /* What a backend keeps per index (rd_amcache), rebuilt when build_id changes. */
 typedef struct RabitqCache
@@ -86,14 +105,28 @@ typedef struct RabitqCache
 	uint32		posting_buckets;
 	BlockNumber *dir_page;		/* lists: directory page of the list's entry */
 	uint16	   *dir_slot;		/* lists: index of the entry in that page */
+	struct RabitqRecent *recent;	/* per block: the buffer that last held it (RabitqReadBuffer) */
 } RabitqCache;
+
+typedef struct RabitqRecent
+{
+	Buffer	   *buffers;
+	uint32		size;
+} RabitqRecent;
 
 /* GUCs */
 extern int	rabitq_probes;
 extern double rabitq_epsilon;
+extern double rabitq_ex_epsilon;
 extern int	rabitq_iterative_scan;
 extern int	rabitq_max_probes;
 extern int	rabitq_exact_limit;
+
+#define RABITQ_DEFAULT_EPSILON		3.5		/* the 1-bit stage's (see the README's measurements) */
+#define RABITQ_DEFAULT_EX_EPSILON	4.0		/* the refining stage's */
+#define RABITQ_MAX_EPSILON			10.0
+#define RABITQ_EPSILON_GROWTH		1.5		/* a late row widens the bounds this much ... */
+#define RABITQ_EPSILON_MAX_GROWTH	8.0		/* ... up to this many times the setting */
 
 #define RABITQ_ITERATIVE_OFF 0
 #define RABITQ_ITERATIVE_ON	 1
@@ -102,13 +135,15 @@ extern int	rabitq_exact_limit;
 typedef struct RabitqPostingWriter RabitqPostingWriter;
 extern uint32 RabitqPostingBuckets(double rows);
 extern Size RabitqPostingBuildMemory(uint32 buckets);
-extern RabitqPostingWriter *RabitqPostingBuildStart(Relation index, uint32 buckets);
-extern void RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid);
+extern RabitqPostingWriter *RabitqPostingBuildStart(Relation index, uint32 buckets, Size size);
+extern void RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid,
+								  const char *ex_lane);
 extern BlockNumber RabitqPostingBuildFinish(RabitqPostingWriter *w);
 extern BlockNumber RabitqPostingWriteEmpty(Relation index, ForkNumber fork, uint32 buckets);
-extern void RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemPointer tid);
+extern void RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemPointer tid,
+								const char *ex_lane);
 extern int	RabitqPostingLookup(Relation index, const RabitqCache *cache, uint64 hash, int limit,
-								ItemPointerData *tids);
+								char *out);
 extern void RabitqPostingVacuum(IndexVacuumInfo *info, const RabitqCache *cache,
 								IndexBulkDeleteCallback callback, void *callback_state);
 
@@ -156,7 +191,7 @@ extern Buffer RabitqNewBuffer(Relation index, ForkNumber fork);
 extern BlockNumber RabitqReserveBlock(Relation index);
 extern void RabitqWriteImage(Relation index, BlockNumber blkno, Page image);
 extern RabitqMetaPageData RabitqNewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric,
-										int lists);
+										int lists, int ex_bits);
 extern void RabitqWriteMeta(Relation index, ForkNumber fork, const RabitqMetaPageData *meta);
 extern RabitqMetaPageData RabitqReadMeta(Relation index);
 extern BlockNumber RabitqWriteArray(Relation index, ForkNumber fork, uint16 kind, const void *data,
@@ -166,6 +201,7 @@ extern void RabitqReadArray(Relation index, BlockNumber start, Size elem_size, S
 
 /* rabitq_cache.c: the per-backend cache */
 extern RabitqCache *RabitqGetCache(Relation index);
+extern Buffer RabitqReadBuffer(Relation index, const RabitqCache *cache, BlockNumber blkno);
 extern rq_metric RabitqIndexMetric(Relation index, int vector_attno);
 extern int	RabitqIndexDimensions(Relation index, int vector_attno);
 
@@ -174,14 +210,23 @@ extern RabitqListEntry RabitqReadListEntry(Relation index, const RabitqCache *ca
 extern void RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno);
 extern void RabitqRaiseMaxResidual(Relation index, const RabitqCache *cache, int list, float norm);
 extern RabitqListEntry RabitqCreateFirstPage(Relation index, const RabitqCache *cache, int list);
+extern void RabitqSetExHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno);
 extern int	RabitqProbes(Relation index, int lists, rq_metric metric);
 
 /* rabitq_encode.c: the codec */
-extern void RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed);
+extern void RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed, int ex_bits);
 extern void RabitqCodecSetCentroids(RabitqCodec *codec, int lists, float *centroids);
 extern void RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *rotated);
-extern float RabitqEncodeEntry(const RabitqCodec *codec, const float *rotated, int list,
-							   uint64_t *code, rq_factors *f);
+extern void RabitqEncodeEntry(const RabitqCodec *codec, const float *rotated, int list,
+							  RabitqEntry *e);
+extern void RabitqEncodeOrigin(const RabitqCodec *codec, const float *rotated, RabitqEntry *e);
+
+/* rabitq_excodes.c: the ex-code chains */
+extern char *RabitqExLaneIn(const RabitqGeometry *g, Page page, ItemPointer tid, int lane);
+extern Buffer RabitqExAllocate(Relation index, const RabitqGeometry *g, BlockNumber *hint,
+							   ItemPointer tid);
+extern void RabitqExReadLane(Relation index, const RabitqGeometry *g, ItemPointer tid, int lane,
+							 char *dst);
 
 /* blas_loader.c */
 extern void RabitqLoadBlas(void);

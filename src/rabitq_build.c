@@ -44,6 +44,10 @@ typedef struct ListWriter
 	Page		image[RABITQ_MAX_SEGMENTS]; /* NULL until the list has a row */
 	int			lanes;			/* lanes used in the open block (0..8) */
 	OffsetNumber open[RABITQ_MAX_SEGMENTS]; /* item numbers of the open block */
+	/* the list's ex-code chain (ex_bits > 0) */
+	BlockNumber ex_first;
+	BlockNumber ex_blkno;		/* block of the current ex image */
+	Page		ex_image;		/* NULL until the list has a row */
 } ListWriter;
 
 typedef struct BuildState
@@ -70,7 +74,8 @@ typedef struct BuildState
 	float	   *batch_block;	/* block_rows x lists (GEMM output) */
 	int			block_rows;		/* rows per GEMM block (rq_gemm_block_rows) */
 	float	   *prep;			/* D: one preprocessed row */
-	uint64_t   *code;
+	RabitqEntry entry;			/* the row being stored */
+	char	   *posting_ex;		/* a posting's ex-code lane (key columns, ex_bits > 0) */
 	double		indexed;
 	double		residual2;
 	MemoryContext buildctx;		/* lives for the whole build */
@@ -199,7 +204,8 @@ BuildMemory(const BuildState *bs, int samples, int lists)
 	need = add_size(need, mul_size(mul_size(samples, dim), sizeof(float)));
 	need = add_size(need, rq_kmeans_work_bytes(Max(samples, lists), &cfg));
 	need = add_size(need, mul_size(mul_size(lists, dim + dp + 1), sizeof(float)));
-	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg), BLCKSZ + sizeof(ListWriter)));
+	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg + (bs->geom.ex_bits > 0)),
+								   BLCKSZ + sizeof(ListWriter)));
 	need = add_size(need, mul_size(BatchRows(dp), (Size) (dp + 4) * sizeof(float) +
 								   bs->keys.key_bytes));
 	need = add_size(need, mul_size(mul_size(rq_gemm_block_rows(lists, dp), lists), sizeof(float)));
@@ -358,18 +364,67 @@ OpenBlock(BuildState *bs, ListWriter *w)
 	pfree(item);
 }
 
-/* Writes one entry into lane w->lanes of the open block of list w. */
+/*
+ * Adds a zeroed ex item of the geometry's size to list w's ex-code chain:
+ * on the current ex image, or on a new one chained after it (the full one
+ * written out).  Returns where it went.
+ */
+static ItemPointerData
+AddExItem(BuildState *bs, ListWriter *w)
+{
+	const RabitqGeometry *g = &bs->geom;
+	char	   *item = palloc0(g->ex_item_size);
+	ItemPointerData tid;
+	OffsetNumber off;
+
+	if (w->ex_image == NULL || PageGetFreeSpace(w->ex_image) < g->ex_item_size)
+	{
+		BlockNumber blkno = RabitqReserveBlock(bs->index);
+
+		if (w->ex_image == NULL)
+		{
+			w->ex_image = MemoryContextAlloc(bs->buildctx, BLCKSZ);
+			w->ex_first = blkno;
+		}
+		else
+		{
+			RabitqPageGetOpaque(w->ex_image)->next = blkno;
+			RabitqWriteImage(bs->index, w->ex_blkno, w->ex_image);
+		}
+		RabitqInitPage(w->ex_image, RABITQ_PAGE_EXCODES);
+		w->ex_blkno = blkno;
+	}
+	off = PageAddItem(w->ex_image, (Item) item, g->ex_item_size, InvalidOffsetNumber, false, false);
+	if (off == InvalidOffsetNumber)
+		elog(ERROR, "rabitq could not add an ex-code item to a new page");
+	ItemPointerSet(&tid, w->ex_blkno, off);
+	pfree(item);
+	return tid;
+}
+
+/* Writes one entry into lane w->lanes of the open block of list w, and its ex-code. */
 static void
 PutEntry(BuildState *bs, ListWriter *w, const RabitqLane *e)
 {
 	const RabitqGeometry *g = &bs->geom;
 	int			lane;
+	char	   *tail;
 
 	if (w->image[0] == NULL || w->lanes == RQ_BLOCK_LANES)
 		OpenBlock(bs, w);
 	lane = w->lanes++;
 	for (int s = 0; s < g->nseg; s++)
 		RabitqPutLane(g, PageGetItem(w->image[s], PageGetItemId(w->image[s], w->open[s])), lane, e);
+	if (g->ex_bits == 0)
+		return;
+	/* a block's ex item is added with its first lane, so it is on the current ex image */
+	tail = PageGetItem(w->image[g->nseg - 1], PageGetItemId(w->image[g->nseg - 1], w->open[g->nseg - 1]));
+	if (g->ex_per_item == 1 || lane == 0)
+		*RabitqTailExItem(g, tail, lane) = AddExItem(bs, w);
+	RabitqPutExLane(g, PageGetItem(w->ex_image,
+								   PageGetItemId(w->ex_image,
+												 ItemPointerGetOffsetNumber(RabitqTailExItem(g, tail, lane)))) +
+					RabitqExLaneOffset(g, lane), e);
 }
 
 /* Assigns, quantizes and stores the rows of the batch. */
@@ -392,14 +447,17 @@ FlushBatch(BuildState *bs)
 						  bs->batch_list + start, NULL, bs->batch_block, rows);
 		CHECK_FOR_INTERRUPTS();
 	}
-	e.code = bs->code;
 	for (int i = 0; i < bs->batch_count; i++)
 	{
 		int			l = bs->batch_list[i];
-		float		r2 = RabitqEncodeEntry(&bs->codec, bs->batch + (Size) i * dp, l, bs->code, &e.f);
 
-		bs->residual2 += r2;
-		bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(r2));
+		RabitqEncodeEntry(&bs->codec, bs->batch + (Size) i * dp, l, &bs->entry);
+		bs->residual2 += bs->entry.residual2;
+		bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(bs->entry.residual2));
+		e.code = bs->entry.code;
+		e.f = bs->entry.f;
+		e.ex_code = bs->entry.ex_code;
+		e.ex_f = bs->entry.ex_f;
 		e.tid = bs->batch_tids[i];
 		e.key = bs->batch_keys + (Size) i * bs->keys.key_bytes;
 		PutEntry(bs, &bs->writers[l], &e);
@@ -407,6 +465,23 @@ FlushBatch(BuildState *bs)
 	bs->indexed += bs->batch_count;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indexed);
 	bs->batch_count = 0;
+}
+
+/* The ex-code lane a posting of the rotated row holds (taken from the origin); NULL without ex-codes. */
+static const char *
+PostingExLane(BuildState *bs, const float *rotated, ItemPointer tid)
+{
+	RabitqLane	e;
+
+	if (bs->geom.ex_bits == 0)
+		return NULL;
+	RabitqEncodeOrigin(&bs->codec, rotated, &bs->entry);
+	e.f = bs->entry.f;
+	e.ex_code = bs->entry.ex_code;
+	e.ex_f = bs->entry.ex_f;
+	e.tid = *tid;
+	RabitqPutExLane(&bs->geom, bs->posting_ex, &e);
+	return bs->posting_ex;
 }
 
 /* table_index_build_scan callback: one live row. */
@@ -425,7 +500,8 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 		uint8	   *key = bs->batch_keys + (Size) bs->batch_count * bs->keys.key_bytes;
 
 		if (bs->keys.nkeys > 0 && RabitqKeyImage(&bs->keys, values, isnull, key))
-			RabitqPostingBuildAdd(bs->postings, RabitqKeyHash(&bs->keys, key), tid);
+			RabitqPostingBuildAdd(bs->postings, RabitqKeyHash(&bs->keys, key), tid,
+								  PostingExLane(bs, bs->batch + (Size) bs->batch_count * bs->codec.dp, tid));
 		bs->batch_tids[bs->batch_count++] = *tid;
 		if (bs->batch_count == BatchRows(bs->codec.dp))
 			FlushBatch(bs);
@@ -456,16 +532,22 @@ ReportLists(int lists, bool derived, double rows, int requested)
 static void
 InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo)
 {
+	RabitqOptions *opts = (RabitqOptions *) index->rd_options;
+	int			ex_bits = opts ? opts->ex_bits : RABITQ_DEFAULT_EX_BITS;
+
 	memset(bs, 0, sizeof(*bs));
 	bs->heap = heap;
 	bs->index = index;
 	bs->indexInfo = indexInfo;
+
 	RabitqKeyLayoutInit(index, &bs->keys);
 	RabitqCodecInit(&bs->codec, RabitqIndexDimensions(index, bs->keys.vector_attno),
-					RabitqIndexMetric(index, bs->keys.vector_attno), RABITQ_ROTATION_SEED);
-	RabitqComputeGeometry(&bs->geom, bs->codec.dp, bs->keys.key_bytes);
+					RabitqIndexMetric(index, bs->keys.vector_attno), RABITQ_ROTATION_SEED, ex_bits);
+	RabitqComputeGeometry(&bs->geom, bs->codec.dp, bs->keys.key_bytes, ex_bits);
 	bs->prep = palloc(sizeof(float) * bs->codec.dim);
-	bs->code = palloc(sizeof(uint64_t) * bs->geom.words);
+	bs->entry.code = palloc(sizeof(uint64_t) * bs->geom.words);
+	bs->entry.ex_code = palloc0(Max(bs->geom.ex_code_bytes, 1));
+	bs->posting_ex = palloc0(Max(bs->geom.ex_lane_size, 1));
 }
 
 /* Allocates the loading buffers (after the memory check). */
@@ -479,6 +561,7 @@ InitLoading(BuildState *bs)
 	for (int l = 0; l < bs->lists; l++)
 	{
 		bs->writers[l].first = InvalidBlockNumber;
+		bs->writers[l].ex_first = bs->writers[l].ex_blkno = InvalidBlockNumber;
 		for (int s = 0; s < RABITQ_MAX_SEGMENTS; s++)
 			bs->writers[l].blkno[s] = InvalidBlockNumber;
 	}
@@ -504,6 +587,12 @@ FinishLists(BuildState *bs)
 		entries[l].first_page = w->first;
 		entries[l].insert_page = w->first;
 		entries[l].max_residual = bs->max_residual[l];
+		entries[l].ex_first = entries[l].ex_last = w->ex_first;
+		if (w->ex_image != NULL)
+		{
+			RabitqWriteImage(bs->index, w->ex_blkno, w->ex_image);
+			entries[l].ex_last = w->ex_blkno;
+		}
 		if (w->image[0] == NULL)
 			continue;
 		for (int s = 0; s < bs->geom.nseg; s++)
@@ -581,14 +670,14 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 		pgstat_progress_update_multi_param(3, index, value);
 	}
-	meta = RabitqNewMeta(&bs.keys, bs.codec.dim, bs.codec.dp, bs.codec.metric, bs.lists);
+	meta = RabitqNewMeta(&bs.keys, bs.codec.dim, bs.codec.dp, bs.codec.metric, bs.lists, bs.geom.ex_bits);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, MAIN_FORKNUM));	/* block 0 */
 	meta.centroid_start = RabitqWriteArray(index, MAIN_FORKNUM, RABITQ_PAGE_CENTROIDS, bs.codec.centroids,
 										   sizeof(float), (Size) bs.lists * bs.codec.dp);
 	InitLoading(&bs);
 	if (bs.keys.nkeys > 0)
 	{
-		bs.postings = RabitqPostingBuildStart(index, bs.buckets);
+		bs.postings = RabitqPostingBuildStart(index, bs.buckets, RabitqPostingSize(&bs.geom));
 		meta.posting_buckets = bs.buckets;
 	}
 	bs.buildctx = buildctx;
@@ -625,13 +714,15 @@ rabitqbuildempty(Relation index)
 	int			dim;
 	int			dp;
 	RabitqMetaPageData meta;
-	RabitqListEntry entry = {InvalidBlockNumber, InvalidBlockNumber, 0.0f};
+	RabitqListEntry entry = {InvalidBlockNumber, InvalidBlockNumber, 0.0f, InvalidBlockNumber, InvalidBlockNumber};
+	RabitqOptions *opts = (RabitqOptions *) index->rd_options;
 	float	   *zero;
 
 	RabitqKeyLayoutInit(index, &keys);
 	dim = RabitqIndexDimensions(index, keys.vector_attno);
 	dp = rq_padded_dim(dim);
-	meta = RabitqNewMeta(&keys, dim, dp, RabitqIndexMetric(index, keys.vector_attno), 1);
+	meta = RabitqNewMeta(&keys, dim, dp, RabitqIndexMetric(index, keys.vector_attno), 1,
+						 opts ? opts->ex_bits : RABITQ_DEFAULT_EX_BITS);
 	zero = palloc0(sizeof(float) * dp);
 	UnlockReleaseBuffer(RabitqNewBuffer(index, INIT_FORKNUM));
 	meta.centroid_start = RabitqWriteArray(index, INIT_FORKNUM, RABITQ_PAGE_CENTROIDS, zero,

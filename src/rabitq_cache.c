@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -52,11 +53,13 @@ RabitqBuildCache(Relation index, const RabitqMetaPageData *meta)
 				 errmsg("rabitq index \"%s\" does not match its columns", RelationGetRelationName(index)),
 				 errhint("REINDEX the index.")));
 	cache->cxt = cxt;
+	cache->recent = palloc0(sizeof(RabitqRecent));
 	cache->posting_start = meta->posting_start;
 	cache->posting_buckets = meta->posting_buckets;
 	cache->build_id = meta->build_id;
-	RabitqCodecInit(&cache->codec, meta->dimensions, (rq_metric) meta->metric, meta->rotation_seed);
-	RabitqComputeGeometry(&cache->geom, cache->codec.dp, meta->key_bytes);
+	RabitqCodecInit(&cache->codec, meta->dimensions, (rq_metric) meta->metric, meta->rotation_seed,
+					meta->ex_bits);
+	RabitqComputeGeometry(&cache->geom, cache->codec.dp, meta->key_bytes, meta->ex_bits);
 	centroids = palloc(mul_size(sizeof(float), mul_size(lists, cache->codec.dp)));
 	cache->dir_page = palloc(sizeof(BlockNumber) * lists);
 	cache->dir_slot = palloc(sizeof(uint16) * lists);
@@ -89,4 +92,39 @@ RabitqGetCache(Relation index)
 	cache = RabitqBuildCache(index, &meta);
 	index->rd_amcache = cache;
 	return cache;
+}
+
+/* index blocks whose last buffer a backend remembers (4 bytes each) */
+#define RABITQ_RECENT_MAX_BLOCKS (1 << 22)
+
+/*
+ * Reads block blkno of the index's main fork like ReadBuffer, trying first
+ * the buffer that held it when this backend last read it: ReadRecentBuffer
+ * pins that buffer if it still holds the block, without a lookup in the
+ * shared buffer mapping table, which costs a scan that reads hundreds of
+ * index pages more than its estimates do.
+ */
+Buffer
+RabitqReadBuffer(Relation index, const RabitqCache *cache, BlockNumber blkno)
+{
+	RabitqRecent *r = cache->recent;
+	Buffer		buf;
+
+	if (blkno < r->size && BufferIsValid(r->buffers[blkno]) &&
+		ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, r->buffers[blkno]))
+		return r->buffers[blkno];
+	buf = ReadBuffer(index, blkno);
+	if (blkno >= r->size && blkno < RABITQ_RECENT_MAX_BLOCKS)
+	{
+		uint32		size = Min(Max(blkno + 1, r->size * 2), RABITQ_RECENT_MAX_BLOCKS);
+
+		r->buffers = r->buffers ? repalloc(r->buffers, sizeof(Buffer) * size)
+			: MemoryContextAlloc(cache->cxt, sizeof(Buffer) * size);
+		for (uint32 b = r->size; b < size; b++)
+			r->buffers[b] = InvalidBuffer;
+		r->size = size;
+	}
+	if (blkno < r->size)
+		r->buffers[blkno] = buf;
+	return buf;
 }

@@ -21,6 +21,8 @@
 
 /* what ranking one row exactly costs beyond its distance: a heap fetch, mostly from shared buffers */
 #define RABITQ_EXACT_ROW_COST (10 * cpu_tuple_cost)
+/* rows an exact scan with ex-codes reads from the heap, for costing (measured: about 2k for LIMIT k) */
+#define RABITQ_EXACT_HEAP_ROWS 30.0
 
 void
 rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -37,6 +39,8 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				cost,
 				seq_page_cost_ts;
 	int			probes;
+	Size		posting_size;
+	int			ex_bits;
 
 	/* never an index scan without ORDER BY on the distance (as pgvector) */
 	if (path->indexorderbys == NIL)
@@ -52,6 +56,8 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	index = index_open(path->indexinfo->indexoid, NoLock);
 	meta = RabitqReadMeta(index);
 	probes = RabitqProbes(index, Max(meta.lists, 1), (rq_metric) meta.metric);
+	posting_size = RabitqPostingSize(&RabitqGetCache(index)->geom);
+	ex_bits = (int) meta.ex_bits;
 	index_close(index, NoLock);
 	ratio = (double) probes / Max(meta.lists, 1);
 
@@ -76,12 +82,17 @@ rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	{
 		/*
 		 * Few rows meet the key conditions: the scan reads their postings and
-		 * ranks each of them exactly from the heap (rabitq.exact_limit).  A
-		 * row costs a heap fetch, mostly from shared buffers, and a distance.
+		 * ranks them (rabitq.exact_limit).  A row ranked from the heap costs a
+		 * fetch, mostly from shared buffers, and a distance; with ex-codes
+		 * every row costs an estimate and only the few the codes cannot order
+		 * (RABITQ_EXACT_HEAP_ROWS, a typical LIMIT's worth) are read.
 		 */
-		pages = 1 + ceil(matched / RABITQ_POSTINGS_PER_PAGE);
+		double		heap_rows = ex_bits > 0 ? Min(matched, RABITQ_EXACT_HEAP_ROWS) : matched;
+
+		pages = 1 + ceil(matched / RABITQ_POSTINGS_PER_PAGE(posting_size));
 		cost = pages * seq_page_cost_ts +
-			matched * (RABITQ_EXACT_ROW_COST + cpu_operator_cost * list_length(path->indexorderbys));
+			(ex_bits > 0 ? matched * cpu_operator_cost : 0) +
+			heap_rows * (RABITQ_EXACT_ROW_COST + cpu_operator_cost * list_length(path->indexorderbys));
 	}
 	else
 	{

@@ -13,19 +13,30 @@
 #include "rabitq.h"
 #include "vector.h"
 
-/* Sets up a codec for dim-dimensional vectors: the rotation of seed, scratch, no lists yet. */
+/*
+ * Sets up a codec for dim-dimensional vectors: the rotation of seed, the
+ * B-bit quantizer for ex_bits (B = 1 + ex_bits; none for 0), scratch, no
+ * lists yet.
+ */
 void
-RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed)
+RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed, int ex_bits)
 {
 	memset(codec, 0, sizeof(*codec));
 	codec->dim = dim;
 	codec->dp = rq_padded_dim(dim);
 	codec->metric = metric;
+	codec->ex_bits = ex_bits;
 	codec->signs = palloc(sizeof(float) * rq_rotation_floats(codec->dp));
 	rq_rotation_generate(codec->dp, seed, codec->signs);
 	rq_rotation_init(&codec->rotation, dim, codec->signs);
 	codec->prep = palloc(sizeof(float) * dim);
 	codec->residual = palloc(sizeof(float) * codec->dp);
+	codec->origin = palloc0(sizeof(float) * codec->dp);
+	if (ex_bits > 0)
+	{
+		codec->ex_work = palloc(rq_ex_work_bytes(codec->dp));
+		rq_ex_quantizer_init(&codec->ex, codec->dp, ex_bits + 1, codec->ex_work);
+	}
 }
 
 /* Gives the codec its lists: rotated centroids (lists x Dp, kept), and their norms. */
@@ -66,25 +77,49 @@ RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *ro
 				 errhint("Store a non-zero vector, or use vector_l2_ops.")));
 }
 
-/*
- * The entry of a rotated vector in list: its code and factors; returns the
- * squared distance from the list's centroid.  ERROR (for whoever stores the
- * row) when a factor overflows float: a finite vector of huge magnitude
- * whose squared distance from its centroid is beyond float's range would
- * give every scan infinite or NaN estimates.
- */
-float
-RabitqEncodeEntry(const RabitqCodec *codec, const float *rotated, int list, uint64_t *code,
-				  rq_factors *f)
+/* The error for a vector whose entry would hold a factor beyond float. */
+static void
+ReportTooLarge(void)
 {
-	float		residual2;
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("vector is too large for a rabitq index"),
+			 errdetail("Its squared distance from the nearest list centroid is outside the range of type real."),
+			 errhint("Scale the vector down (normalize it), or do not index it.")));
+}
 
-	if (rq_encode_entry(rotated, codec->centroids + (Size) list * codec->dp, codec->dp, codec->metric,
-						codec->residual, code, f, &residual2) == RQ_ERR_OVERFLOW)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("vector is too large for a rabitq index"),
-				 errdetail("Its squared distance from the nearest list centroid is outside the range of type real."),
-				 errhint("Scale the vector down (normalize it), or do not index it.")));
-	return residual2;
+/* Fills e from the rotated vector against centroid c (the codec's residual scratch). */
+static void
+EncodeAgainst(const RabitqCodec *codec, const float *rotated, const float *c, RabitqEntry *e)
+{
+	if (rq_encode_entry(rotated, c, codec->dp, codec->metric, codec->residual, e->code, &e->f,
+						&e->residual2) == RQ_ERR_OVERFLOW)
+		ReportTooLarge();
+	if (codec->ex_bits > 0 &&
+		rq_encode_ex(&codec->ex, codec->residual, e->ex_code, &e->ex_f, codec->ex_work) == RQ_ERR_OVERFLOW)
+		ReportTooLarge();
+}
+
+/*
+ * The entry of a rotated vector in list: its 1-bit code and factors, its
+ * B-bit code with ex_bits, and its squared distance from the centroid.
+ * ERROR (for whoever stores the row) when a factor overflows float: a finite
+ * vector of huge magnitude whose squared distance from its centroid is
+ * beyond float's range would give every scan infinite or NaN estimates.
+ */
+void
+RabitqEncodeEntry(const RabitqCodec *codec, const float *rotated, int list, RabitqEntry *e)
+{
+	EncodeAgainst(codec, rotated, codec->centroids + (Size) list * codec->dp, e);
+}
+
+/*
+ * The same taken from the origin instead of a centroid: what a posting
+ * holds, so that a tenant's rows are ranked from the postings alone, with
+ * one query for all of them.
+ */
+void
+RabitqEncodeOrigin(const RabitqCodec *codec, const float *rotated, RabitqEntry *e)
+{
+	EncodeAgainst(codec, rotated, codec->origin, e);
 }

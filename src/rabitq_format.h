@@ -1,6 +1,6 @@
 /*
  * rabitq_format.h
- *	  The on-disk format of a rabitq index (format version 2): every struct
+ *	  The on-disk format of a rabitq index (format version 3): every struct
  *	  stored on a page and every page capacity derived from one.  The block
  *	  records of the lists are laid out by rabitq_record.h, key images by
  *	  rabitq_keys.h.
@@ -16,9 +16,14 @@
  *	 lists		  one chain of pages per list; each item on a list page is a
  *				  block record (or a segment of one) of RQ_BLOCK_LANES (8)
  *				  entries in the core's block layout (src/core/rq_estimate.h)
+ *	 ex-codes	  (ex_bits > 0) a second chain per list, of the entries'
+ *				  B-bit codes (B = 1 + ex_bits), stored apart so that a scan's
+ *				  first pass reads only the compact 1-bit pages; each block
+ *				  record's tail says where its lanes' ex-codes are
  *	 postings	  (indexes with key columns) `posting_buckets` chains whose
  *				  head pages are consecutive from `posting_start`; each
- *				  posting is (key hash, heap TID)
+ *				  posting is (key hash, heap TID) and, with ex_bits > 0, the
+ *				  row's B-bit code taken from the origin
  *
  * Every page has RabitqPageOpaqueData in its special space.
  */
@@ -31,7 +36,7 @@
 #include "storage/itemptr.h"
 
 #define RABITQ_MAGIC			0x52425451	/* "RBTQ" */
-#define RABITQ_FORMAT_VERSION	2
+#define RABITQ_FORMAT_VERSION	3
 #define RABITQ_METAPAGE_BLKNO	0
 #define RABITQ_PAGE_ID			0xFF91		/* in every page's special space */
 
@@ -44,6 +49,7 @@
 #define RABITQ_PAGE_CENTROIDS	3
 #define RABITQ_PAGE_LIST		4
 #define RABITQ_PAGE_POSTING		5
+#define RABITQ_PAGE_EXCODES		6
 
 typedef struct RabitqPageOpaqueData
 {
@@ -86,6 +92,7 @@ typedef struct RabitqMetaPageData
 	uint16		key_columns;	/* other (key) columns */
 	BlockNumber posting_start;	/* head page of posting bucket 0 */
 	uint32		posting_buckets;	/* a power of two; 0 without key columns */
+	uint32		ex_bits;		/* bits per dimension beyond the 1-bit code (0: none) */
 } RabitqMetaPageData;
 
 typedef RabitqMetaPageData *RabitqMetaPage;
@@ -98,6 +105,8 @@ typedef struct RabitqListEntry
 	BlockNumber first_page;		/* head of the list's chain */
 	BlockNumber insert_page;	/* hint: first page that may have a free lane */
 	float		max_residual;	/* largest |o - c| of the list (only grows) */
+	BlockNumber ex_first;		/* head of the list's ex-code chain (ex_bits > 0) */
+	BlockNumber ex_last;		/* hint: its last page, where new ex-code items go */
 } RabitqListEntry;
 
 #define RABITQ_DIR_ENTRIES_PER_PAGE RABITQ_ARRAY_PER_PAGE(sizeof(RabitqListEntry))
@@ -129,22 +138,29 @@ typedef struct RabitqPostingHeader
 	uint16		unused;
 } RabitqPostingHeader;
 
+/*
+ * A posting: with ex_bits > 0 followed by an ex-code lane (rabitq_record.h)
+ * of the row's rotated vector taken from the origin, so a small tenant is
+ * ranked from its postings alone.
+ */
 typedef struct RabitqPosting
 {
 	uint32		hash;			/* low 32 bits of the key image's hash */
 	ItemPointerData tid;
 } RabitqPosting;
 
-#define RABITQ_POSTINGS_PER_PAGE \
-	((int) ((RABITQ_PAGE_SPACE - sizeof(RabitqPostingHeader)) / sizeof(RabitqPosting)))
+/* Postings of posting_size bytes a page holds. */
+#define RABITQ_POSTINGS_PER_PAGE(posting_size) \
+	((int) ((RABITQ_PAGE_SPACE - sizeof(RabitqPostingHeader)) / (posting_size)))
 
 /*
  * The sizes the planner and the chains count on (rabitq_cost.c prices
- * posting pages by RABITQ_POSTINGS_PER_PAGE): a compiler that pads these
- * structs differently would change the format, so it must not build.
+ * posting pages by RABITQ_POSTINGS_PER_PAGE of RabitqPostingSize): a
+ * compiler that pads these structs differently would change the format, so
+ * it must not build.
  */
 StaticAssertDecl(sizeof(RabitqPageOpaqueData) == 8, "page opaque is 8 bytes");
-StaticAssertDecl(sizeof(RabitqListEntry) == 12, "directory entries are 12 bytes");
+StaticAssertDecl(sizeof(RabitqListEntry) == 20, "directory entries are 20 bytes");
 StaticAssertDecl(sizeof(RabitqBlockHead) == 8, "block heads are 8 bytes");
 StaticAssertDecl(sizeof(RabitqPostingHeader) == 40, "posting page headers are 40 bytes");
 StaticAssertDecl(sizeof(RabitqPosting) == 12, "postings are 12 bytes (4-byte hash, 6-byte TID, padding)");

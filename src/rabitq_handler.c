@@ -21,7 +21,8 @@
 #include "rabitq.h"
 
 int			rabitq_probes = 0;
-double		rabitq_epsilon = 1.9;
+double		rabitq_epsilon = RABITQ_DEFAULT_EPSILON;
+double		rabitq_ex_epsilon = RABITQ_DEFAULT_EX_EPSILON;
 int			rabitq_iterative_scan = RABITQ_ITERATIVE_ON;
 int			rabitq_max_probes = 0;
 int			rabitq_exact_limit = 2000;
@@ -45,10 +46,16 @@ RabitqInitGucs(void)
 							&rabitq_probes, 0, 0, RABITQ_MAX_PROBES, PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomRealVariable("rabitq.epsilon",
-							 "Confidence multiplier of the RaBitQ distance bound.",
-							 "Larger values compute more exact distances and miss fewer rows; "
+							 "Confidence multiplier of the 1-bit RaBitQ distance bound.",
+							 "Larger values refine more candidates and miss fewer rows; "
 							 "1.9 leaves about 6% of single bounds violated.",
-							 &rabitq_epsilon, 1.9, 0.0, 4.0, PGC_USERSET, 0, NULL, NULL, NULL);
+							 &rabitq_epsilon, RABITQ_DEFAULT_EPSILON, 0.0, RABITQ_MAX_EPSILON,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("rabitq.ex_epsilon",
+							 "Confidence multiplier of the refined (multi-bit) distance bound.",
+							 "Larger values read more rows from the heap and miss fewer.",
+							 &rabitq_ex_epsilon, RABITQ_DEFAULT_EX_EPSILON, 0.0, RABITQ_MAX_EPSILON,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("rabitq.iterative_scan",
 							 "Probe further lists when a scan runs out of rows.",
 							 "With on, a query whose filter removes rows still gets LIMIT rows "
@@ -70,7 +77,7 @@ RabitqInitGucs(void)
 	MarkGUCPrefixReserved("rabitq");
 }
 
-/* Registers the index options lists and probes. */
+/* Registers the index options lists, probes and ex_bits. */
 void
 RabitqInitOptions(void)
 {
@@ -81,6 +88,9 @@ RabitqInitOptions(void)
 	add_int_reloption(rabitq_relopt_kind, "probes",
 					  "Lists probed by default (0: derived from the list count)",
 					  0, 0, RABITQ_MAX_PROBES, ShareUpdateExclusiveLock);
+	add_int_reloption(rabitq_relopt_kind, "ex_bits",
+					  "Bits per dimension of the refining codes beyond the 1-bit code (0: none)",
+					  RABITQ_DEFAULT_EX_BITS, 0, RABITQ_MAX_EX_BITS, AccessExclusiveLock);
 }
 
 bytea *
@@ -89,6 +99,7 @@ rabitqoptions(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"lists", RELOPT_TYPE_INT, offsetof(RabitqOptions, lists)},
 		{"probes", RELOPT_TYPE_INT, offsetof(RabitqOptions, probes)},
+		{"ex_bits", RELOPT_TYPE_INT, offsetof(RabitqOptions, ex_bits)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, rabitq_relopt_kind,

@@ -21,7 +21,7 @@
 RabitqListEntry
 RabitqReadListEntry(Relation index, const RabitqCache *cache, int list)
 {
-	Buffer		buf = ReadBuffer(index, cache->dir_page[list]);
+	Buffer		buf = RabitqReadBuffer(index, cache, cache->dir_page[list]);
 	RabitqListEntry entry;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -62,8 +62,9 @@ RabitqRaiseMaxResidual(Relation index, const RabitqCache *cache, int list, float
 }
 
 /*
- * Gives an empty list its first page (under the directory page's lock, so
- * only one backend does); returns the list's entry afterwards.
+ * Gives an empty list its first page, and with ex-codes the first page of
+ * its ex-code chain (under the directory page's lock, so only one backend
+ * does); returns the list's entry afterwards.
  */
 RabitqListEntry
 RabitqCreateFirstPage(Relation index, const RabitqCache *cache, int list)
@@ -77,6 +78,7 @@ RabitqCreateFirstPage(Relation index, const RabitqCache *cache, int list)
 	if (!BlockNumberIsValid(entry->first_page))
 	{
 		Buffer		buf = RabitqNewBuffer(index, MAIN_FORKNUM);
+		Buffer		exbuf = InvalidBuffer;
 		GenericXLogState *state = GenericXLogStart(index);
 		Page		dirpage = GenericXLogRegisterBuffer(state, dirbuf, 0);
 		Page		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
@@ -84,12 +86,35 @@ RabitqCreateFirstPage(Relation index, const RabitqCache *cache, int list)
 
 		RabitqInitPage(page, RABITQ_PAGE_LIST);
 		e->first_page = e->insert_page = BufferGetBlockNumber(buf);
+		if (cache->geom.ex_bits > 0)
+		{
+			exbuf = RabitqNewBuffer(index, MAIN_FORKNUM);
+			RabitqInitPage(GenericXLogRegisterBuffer(state, exbuf, GENERIC_XLOG_FULL_IMAGE),
+						   RABITQ_PAGE_EXCODES);
+			e->ex_first = e->ex_last = BufferGetBlockNumber(exbuf);
+		}
 		GenericXLogFinish(state);
+		if (BufferIsValid(exbuf))
+			UnlockReleaseBuffer(exbuf);
 		UnlockReleaseBuffer(buf);
 	}
 	result = *DirEntry(BufferGetPage(dirbuf), cache, list);
 	UnlockReleaseBuffer(dirbuf);
 	return result;
+}
+
+/* Moves list's ex-code chain hint forward to blkno (its last page, as an inserter last saw it). */
+void
+RabitqSetExHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(index, cache->dir_page[list]);
+	GenericXLogState *state;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(index);
+	DirEntry(GenericXLogRegisterBuffer(state, buf, 0), cache, list)->ex_last = blkno;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
 }
 
 /*

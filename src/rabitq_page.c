@@ -75,7 +75,7 @@ RabitqWriteImage(Relation index, BlockNumber blkno, Page image)
 
 /* The metapage fields of a fresh build (the areas' starts still to fill in). */
 RabitqMetaPageData
-RabitqNewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric, int lists)
+RabitqNewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric, int lists, int ex_bits)
 {
 	RabitqMetaPageData meta;
 
@@ -95,6 +95,7 @@ RabitqNewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric, in
 	meta.key_columns = (uint16) keys->nkeys;
 	meta.key_bytes = (uint32) keys->key_bytes;
 	meta.posting_start = InvalidBlockNumber;
+	meta.ex_bits = (uint32) ex_bits;
 	return meta;
 }
 

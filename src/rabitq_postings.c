@@ -9,7 +9,10 @@
  *
  * `posting_buckets` chains (a power of two), whose head pages are
  * consecutive from `posting_start`.  A posting is (the key image's 32-bit
- * hash, the heap TID); each page keeps a 256-bit Bloom filter of the hashes
+ * hash, the heap TID) and, with ex_bits > 0, the row's B-bit code taken
+ * from the origin (rabitq_format.h), RabitqPostingSize bytes in all, so the
+ * scan ranks a small tenant from its postings and reads from the heap only
+ * the rows those codes cannot order.  Each page keeps a 256-bit Bloom filter of the hashes
  * it holds, so a lookup skips the pages of other keys that share the bucket
  * (a large tenant's pages, above all) after reading one cache line.  The
  * head page also records the chain's last page, where inserts append.
@@ -35,7 +38,8 @@
 #define RABITQ_ROWS_PER_BUCKET 1024
 
 #define PostingHeader(page)		((RabitqPostingHeader *) PageGetContents(page))
-#define PostingArray(page)		((RabitqPosting *) (PageGetContents(page) + sizeof(RabitqPostingHeader)))
+#define PostingArray(page)		(PageGetContents(page) + sizeof(RabitqPostingHeader))
+#define PostingAt(page, size, i)	((RabitqPosting *) (PostingArray(page) + (Size) (i) * (size)))
 
 /* Buckets for a table of `rows` rows: about 1,024 postings each, 16 to 4,096. */
 uint32
@@ -78,17 +82,16 @@ InitPostingPage(Page page)
 	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(RabitqPostingHeader);
 }
 
-/* Appends a posting to a page with room. */
+/* Appends a posting (size bytes, starting with its RabitqPosting) to a page with room. */
 static void
-PutPosting(Page page, uint32 hash, ItemPointer tid)
+PutPosting(Page page, const char *posting, Size size)
 {
 	RabitqPostingHeader *h = PostingHeader(page);
 
-	PostingArray(page)[h->count].hash = hash;
-	PostingArray(page)[h->count].tid = *tid;
+	memcpy(PostingAt(page, size, h->count), posting, size);
 	h->count++;
-	BloomAdd(h, hash);
-	((PageHeader) page)->pd_lower += sizeof(RabitqPosting);
+	BloomAdd(h, ((const RabitqPosting *) posting)->hash);
+	((PageHeader) page)->pd_lower += size;
 }
 
 /* ---- build: one page image per bucket, like the lists ---- */
@@ -97,6 +100,8 @@ struct RabitqPostingWriter
 {
 	Relation	index;
 	uint32		buckets;
+	Size		size;			/* bytes of a posting */
+	char	   *posting;		/* scratch: one posting */
 	BlockNumber start;
 	BlockNumber *blkno;			/* per bucket: the block of its open image */
 	Page	   *image;
@@ -108,14 +113,19 @@ RabitqPostingBuildMemory(uint32 buckets)
 	return mul_size(buckets, BLCKSZ + sizeof(BlockNumber) + sizeof(Page));
 }
 
-/* Reserves the head pages (consecutive blocks) and opens one image per bucket. */
+/*
+ * Reserves the head pages (consecutive blocks) and opens one image per
+ * bucket, for postings of `size` bytes (RabitqPostingSize).
+ */
 RabitqPostingWriter *
-RabitqPostingBuildStart(Relation index, uint32 buckets)
+RabitqPostingBuildStart(Relation index, uint32 buckets, Size size)
 {
 	RabitqPostingWriter *w = palloc(sizeof(RabitqPostingWriter));
 
 	w->index = index;
 	w->buckets = buckets;
+	w->size = size;
+	w->posting = palloc0(size);
 	w->blkno = palloc(sizeof(BlockNumber) * buckets);
 	w->image = palloc(sizeof(Page) * buckets);
 	for (uint32 b = 0; b < buckets; b++)
@@ -129,13 +139,31 @@ RabitqPostingBuildStart(Relation index, uint32 buckets)
 	return w;
 }
 
+/*
+ * Fills a posting of `size` bytes: hash, TID, and the ex-code lane (which
+ * must be given when the posting has room for one).
+ */
+static void
+MakePosting(char *posting, Size size, uint64 hash, ItemPointer tid, const char *ex_lane)
+{
+	RabitqPosting *p = (RabitqPosting *) posting;
+
+	p->hash = (uint32) hash;
+	p->tid = *tid;
+	if (size > sizeof(RabitqPosting))
+	{
+		Assert(ex_lane != NULL);
+		memcpy(posting + sizeof(RabitqPosting), ex_lane, size - sizeof(RabitqPosting));
+	}
+}
+
 void
-RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid)
+RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid, const char *ex_lane)
 {
 	uint32		b = BucketOf(hash, w->buckets);
 	Page		image = w->image[b];
 
-	if (PostingHeader(image)->count == RABITQ_POSTINGS_PER_PAGE)
+	if (PostingHeader(image)->count == RABITQ_POSTINGS_PER_PAGE(w->size))
 	{
 		Buffer		buf = RabitqNewBuffer(w->index, MAIN_FORKNUM);
 		BlockNumber next = BufferGetBlockNumber(buf);
@@ -146,7 +174,8 @@ RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid)
 		InitPostingPage(image);
 		w->blkno[b] = next;
 	}
-	PutPosting(image, (uint32) hash, tid);
+	MakePosting(w->posting, w->size, hash, tid, ex_lane);
+	PutPosting(image, w->posting, w->size);
 }
 
 /* Writes the open images, each head recording its chain's last page; returns the first head. */
@@ -198,12 +227,16 @@ RabitqPostingWriteEmpty(Relation index, ForkNumber fork, uint32 buckets)
 /* ---- insert ---- */
 
 /*
- * Appends (hash, tid) to its bucket's last page, extending the chain when
- * the page is full.  The head page's lock serializes the bucket's inserts.
+ * Appends (hash, tid, ex_lane) to its bucket's last page, extending the
+ * chain when the page is full.  The head page's lock serializes the
+ * bucket's inserts.
  */
 void
-RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemPointer tid)
+RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemPointer tid,
+					const char *ex_lane)
 {
+	Size		size = RabitqPostingSize(&cache->geom);
+	char	   *posting = palloc(size);
 	BlockNumber head_blkno = cache->posting_start + BucketOf(hash, cache->posting_buckets);
 	Buffer		head = ReadBuffer(index, head_blkno);
 	Buffer		tail = InvalidBuffer,
@@ -223,7 +256,7 @@ RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemP
 	state = GenericXLogStart(index);
 	head_page = GenericXLogRegisterBuffer(state, head, 0);
 	tail_page = BufferIsValid(tail) ? GenericXLogRegisterBuffer(state, tail, 0) : head_page;
-	if (PostingHeader(tail_page)->count == RABITQ_POSTINGS_PER_PAGE)
+	if (PostingHeader(tail_page)->count == RABITQ_POSTINGS_PER_PAGE(size))
 	{
 		Page		page;
 
@@ -234,27 +267,30 @@ RabitqPostingInsert(Relation index, const RabitqCache *cache, uint64 hash, ItemP
 		PostingHeader(head_page)->tail = BufferGetBlockNumber(fresh);
 		tail_page = page;
 	}
-	PutPosting(tail_page, (uint32) hash, tid);
+	MakePosting(posting, size, hash, tid, ex_lane);
+	PutPosting(tail_page, posting, size);
 	GenericXLogFinish(state);
 	if (BufferIsValid(fresh))
 		UnlockReleaseBuffer(fresh);
 	if (BufferIsValid(tail))
 		UnlockReleaseBuffer(tail);
 	UnlockReleaseBuffer(head);
+	pfree(posting);
 }
 
 /* ---- scan ---- */
 
 /*
- * Collects into tids the TIDs posted under hash (other keys with the same
- * 32-bit hash too: the caller checks the row), at most limit + 1 of them;
- * returns how many.  limit + 1 means "more than limit".
+ * Copies into out the postings (RabitqPostingSize bytes each) under hash
+ * (other keys with the same 32-bit hash too: the caller checks the row), at
+ * most limit + 1 of them; returns how many.  limit + 1 means "more than
+ * limit".
  */
 int
-RabitqPostingLookup(Relation index, const RabitqCache *cache, uint64 hash, int limit,
-					ItemPointerData *tids)
+RabitqPostingLookup(Relation index, const RabitqCache *cache, uint64 hash, int limit, char *out)
 {
 	BlockNumber blkno = cache->posting_start + BucketOf(hash, cache->posting_buckets);
+	Size		size = RabitqPostingSize(&cache->geom);
 	uint32		h = (uint32) hash;
 	int			found = 0;
 
@@ -269,11 +305,9 @@ RabitqPostingLookup(Relation index, const RabitqCache *cache, uint64 hash, int l
 		header = PostingHeader(page);
 		if (BloomMayHave(header, h))
 		{
-			const RabitqPosting *p = PostingArray(page);
-
 			for (int i = 0; i < header->count && found <= limit; i++)
-				if (p[i].hash == h)
-					tids[found++] = p[i].tid;
+				if (PostingAt(page, size, i)->hash == h)
+					memcpy(out + (Size) found++ * size, PostingAt(page, size, i), size);
 		}
 		blkno = RabitqPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
@@ -284,36 +318,36 @@ RabitqPostingLookup(Relation index, const RabitqCache *cache, uint64 hash, int l
 
 /* ---- vacuum ---- */
 
-/* Drops the dead postings of the locked page buf and rebuilds its filter (one WAL record). */
+/* Drops the dead postings (size bytes each) of the locked page buf and rebuilds its filter (one WAL record). */
 static void
-VacuumPostingPage(Relation index, Buffer buf, IndexBulkDeleteCallback callback, void *callback_state)
+VacuumPostingPage(Relation index, Buffer buf, Size size, IndexBulkDeleteCallback callback,
+				  void *callback_state)
 {
 	Page		page = BufferGetPage(buf);
 	int			count = PostingHeader(page)->count;
 	bool		any = false;
 	GenericXLogState *state;
 	RabitqPostingHeader *h;
-	RabitqPosting *p;
 	int			kept = 0;
 
 	for (int i = 0; i < count && !any; i++)
-		any = callback(&PostingArray(page)[i].tid, callback_state);
+		any = callback(&PostingAt(page, size, i)->tid, callback_state);
 	if (!any)
 		return;
 	state = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	h = PostingHeader(page);
-	p = PostingArray(page);
 	memset(h->bloom, 0, sizeof(h->bloom));
 	for (int i = 0; i < count; i++)
-		if (!callback(&p[i].tid, callback_state))
+		if (!callback(&PostingAt(page, size, i)->tid, callback_state))
 		{
-			p[kept] = p[i];
-			BloomAdd(h, p[kept++].hash);
+			if (kept != i)
+				memcpy(PostingAt(page, size, kept), PostingAt(page, size, i), size);
+			BloomAdd(h, PostingAt(page, size, kept++)->hash);
 		}
 	h->count = (uint16) kept;
 	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(RabitqPostingHeader) +
-		kept * sizeof(RabitqPosting);
+		kept * size;
 	GenericXLogFinish(state);
 }
 
@@ -333,7 +367,8 @@ RabitqPostingVacuum(IndexVacuumInfo *info, const RabitqCache *cache,
 			vacuum_delay_point();
 			buf = ReadBufferExtended(info->index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			VacuumPostingPage(info->index, buf, callback, callback_state);
+			VacuumPostingPage(info->index, buf, RabitqPostingSize(&cache->geom), callback,
+							  callback_state);
 			blkno = RabitqPageGetOpaque(BufferGetPage(buf))->next;
 			UnlockReleaseBuffer(buf);
 		}

@@ -15,7 +15,7 @@
  * flags, segment locations and keys.
  */
 void
-RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes)
+RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes, int ex_bits)
 {
 	Size		head = sizeof(RabitqBlockHead);
 	Size		lane_word = RQ_BLOCK_LANES * sizeof(uint64_t);
@@ -24,11 +24,27 @@ RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes)
 				tail_max;
 	rq_segment_plan plan;
 
+	memset(g, 0, sizeof(*g));
 	g->dp = dp;
 	g->words = rq_code_words(dp);
 	g->key_bytes = key_bytes;
+	if (ex_bits > 0)
+	{
+		g->ex_bits = ex_bits;
+		g->bits = ex_bits + 1;
+		g->ex_code_bytes = rq_ex_code_bytes(dp, g->bits);
+		g->ex_lane_size = g->ex_code_bytes + 3 * sizeof(float);
+		if (g->ex_lane_size > RABITQ_ITEM_SPACE)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("rabitq ex-codes of %d bits for %d dimensions do not fit in a page", g->bits, dp),
+					 errhint("Use ex_bits = 3 or less above 8,000 dimensions.")));
+		g->ex_per_item = (RQ_BLOCK_LANES * g->ex_lane_size <= RABITQ_ITEM_SPACE) ? RQ_BLOCK_LANES : 1;
+		g->ex_item_size = MAXALIGN((Size) g->ex_per_item * g->ex_lane_size);
+		g->ex_ptrs = RQ_BLOCK_LANES / g->ex_per_item;
+	}
 	extras = RQ_BLOCK_FACTORS * sizeof(float) + RQ_BLOCK_LANES * sizeof(ItemPointerData) +
-		RQ_BLOCK_LANES + MAXALIGN((RABITQ_MAX_SEGMENTS - 1) * sizeof(ItemPointerData)) +
+		RQ_BLOCK_LANES + MAXALIGN((RABITQ_MAX_SEGMENTS - 1 + g->ex_ptrs) * sizeof(ItemPointerData)) +
 		MAXALIGN((Size) RQ_BLOCK_LANES * key_bytes) + 8;	/* + alignment slack */
 
 	seg_max = (int) ((RABITQ_ITEM_SPACE - head) / lane_word);
@@ -48,7 +64,8 @@ RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes)
 	g->off_tids = g->off_factors + RQ_BLOCK_FACTORS * sizeof(float);
 	g->off_used = g->off_tids + RQ_BLOCK_LANES * sizeof(ItemPointerData);
 	g->off_segs = g->off_used + RQ_BLOCK_LANES;
-	g->off_keys = MAXALIGN(g->off_segs + (RABITQ_MAX_SEGMENTS - 1) * sizeof(ItemPointerData));
+	g->off_ex = g->off_segs + (RABITQ_MAX_SEGMENTS - 1) * sizeof(ItemPointerData);
+	g->off_keys = MAXALIGN(g->off_ex + (Size) g->ex_ptrs * sizeof(ItemPointerData));
 	g->tail_size = MAXALIGN(g->off_keys + (Size) RQ_BLOCK_LANES * key_bytes);
 	Assert(g->tail_size <= RABITQ_ITEM_SPACE);
 }
@@ -75,6 +92,9 @@ RabitqInitItem(const RabitqGeometry *g, char *item, int s, const ItemPointerData
 	head->nseg = (uint16) g->nseg;
 	if (tail && g->nseg > 1)
 		memcpy(RabitqTailSegs(g, item), segs, sizeof(ItemPointerData) * (g->nseg - 1));
+	if (tail)
+		for (int p = 0; p < g->ex_ptrs; p++)
+			ItemPointerSetInvalid(&RabitqTailEx(g, item)[p]);
 }
 
 void
@@ -90,6 +110,17 @@ RabitqPutLane(const RabitqGeometry *g, char *item, int lane, const RabitqLane *e
 	if (g->key_bytes > 0)
 		memcpy(RabitqTailKey(g, item, lane), e->key, g->key_bytes);
 	RabitqTailUsed(g, item)[lane] = 1;
+}
+
+void
+RabitqPutExLane(const RabitqGeometry *g, char *dst, const RabitqLane *e)
+{
+	float	   *x = (float *) (dst + g->ex_code_bytes);
+
+	memcpy(dst, e->ex_code, g->ex_code_bytes);
+	x[0] = e->f.add;
+	x[1] = e->ex_f.fr;
+	x[2] = e->ex_f.err;
 }
 
 void

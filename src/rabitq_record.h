@@ -16,8 +16,16 @@
  *	 tids		 8 heap TIDs
  *	 used		 8 lane flags (1: the lane holds an entry)
  *	 segs		 where the other items are (RABITQ_MAX_SEGMENTS - 1 TIDs)
+ *	 ex			 where the lanes' ex-codes are (ex_bits > 0): one TID of an
+ *				 ex item holding all 8 lanes, or, when 8 lanes do not fit a
+ *				 page, 8 TIDs of one-lane items (invalid until the lane is
+ *				 first filled)
  *	 keys		 8 key images of key_bytes (rabitq_keys.h), when the index
  *				 has key columns
+ *
+ * An ex-code lane (in an ex item on the list's ex-code chain, or in a
+ * posting) is the entry's B-bit code (src/core/rq_exbits.h) followed by
+ * three floats: the 1-bit factors' add, and the B-bit fr and err.
  *
  * Entries never move once written: VACUUM clears lanes, inserts refill
  * them, so a scan never sees a row twice or misses one.
@@ -30,6 +38,7 @@
 #include "port/pg_bitutils.h"
 
 #include "core/rq_estimate.h"
+#include "core/rq_exbits.h"
 
 /*
  * Geometry of block records, fixed per index by Dp and the key area size:
@@ -51,7 +60,16 @@ typedef struct RabitqGeometry
 	Size		off_tids;
 	Size		off_used;
 	Size		off_segs;
+	Size		off_ex;
 	Size		off_keys;
+	/* ex-codes (all 0 when ex_bits is 0) */
+	int			ex_bits;
+	int			bits;			/* B = 1 + ex_bits */
+	Size		ex_code_bytes;
+	Size		ex_lane_size;	/* code + add, fr, err */
+	int			ex_per_item;	/* lanes per ex item: 8, or 1 */
+	Size		ex_item_size;
+	int			ex_ptrs;		/* ex item TIDs in a tail: 8 / ex_per_item */
 } RabitqGeometry;
 
 /* What one lane holds. */
@@ -61,9 +79,15 @@ typedef struct RabitqLane
 	rq_factors	f;
 	ItemPointerData tid;
 	const uint8 *key;			/* key image (key_bytes), or NULL without key columns */
+	const uint8 *ex_code;		/* B-bit code (ex_bits > 0) */
+	rq_ex_factors ex_f;
 } RabitqLane;
 
-extern void RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes);
+/*
+ * Lays out records for Dp bits, key_bytes of keys per lane and ex_bits; ERROR
+ * when an entry cannot fit (the dimensions or ex_bits are too large).
+ */
+extern void RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes, int ex_bits);
 
 /* Entries (lanes) a list page holds with one-item records; 8 otherwise. */
 extern int	RabitqEntriesPerPage(const RabitqGeometry *g);
@@ -90,6 +114,26 @@ extern void RabitqPutLane(const RabitqGeometry *g, char *item, int lane, const R
 /* Empties lane of a tail item (VACUUM): flag cleared, TID invalid. */
 extern void RabitqClearLane(const RabitqGeometry *g, char *tail, int lane);
 
+/* Writes an entry's ex-code lane (code and factors) at dst. */
+extern void RabitqPutExLane(const RabitqGeometry *g, char *dst, const RabitqLane *e);
+
+/* An ex-code lane's code, the 1-bit factors' add and the B-bit factors. */
+static inline const uint8 *
+RabitqExLaneCode(const char *lane)
+{
+	return (const uint8 *) lane;
+}
+
+static inline void
+RabitqExLaneFactors(const RabitqGeometry *g, const char *lane, float *add, rq_ex_factors *f)
+{
+	const float *x = (const float *) (lane + g->ex_code_bytes);
+
+	*add = x[0];
+	f->fr = x[1];
+	f->err = x[2];
+}
+
 /* Item accessors. */
 #define RabitqItemHead(item)		((RabitqBlockHead *) (item))
 #define RabitqItemIsTail(item)		((((const RabitqBlockHead *) (item))->flags & RABITQ_BLOCK_TAIL) != 0)
@@ -97,6 +141,7 @@ extern void RabitqClearLane(const RabitqGeometry *g, char *tail, int lane);
 #define RabitqTailTids(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_tids))
 #define RabitqTailUsed(g, item)		((uint8 *) ((char *) (item) + (g)->off_used))
 #define RabitqTailSegs(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_segs))
+#define RabitqTailEx(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_ex))
 #define RabitqTailFactors(g, item)	((float *) ((char *) (item) + (g)->off_factors))
 #define RabitqTailKey(g, item, lane) \
 	((uint8 *) ((char *) (item) + (g)->off_keys + (Size) (lane) * (g)->key_bytes))
@@ -107,16 +152,39 @@ RabitqTailGetFactors(const RabitqGeometry *g, const char *tail, int lane)
 	return rq_block_get_factors(RabitqTailFactors(g, tail), lane);
 }
 
-/* The lanes of a tail item that hold an entry, as a bit mask. */
+/* The TID of the ex item that holds lane's ex-code, in a tail. */
+static inline ItemPointer
+RabitqTailExItem(const RabitqGeometry *g, char *tail, int lane)
+{
+	return &RabitqTailEx(g, tail)[g->ex_per_item == 1 ? lane : 0];
+}
+
+/* Where lane's ex-code starts inside its ex item. */
+static inline Size
+RabitqExLaneOffset(const RabitqGeometry *g, int lane)
+{
+	return g->ex_per_item == 1 ? 0 : (Size) lane * g->ex_lane_size;
+}
+
+/* Bytes of a posting: the heap TID and hash, and the ex-code lane with ex_bits > 0. */
+static inline Size
+RabitqPostingSize(const RabitqGeometry *g)
+{
+	return sizeof(RabitqPosting) + g->ex_lane_size;
+}
+
+/*
+ * The lanes of a tail item that hold an entry, as a bit mask: the eight
+ * 0/1 flags gathered by one multiplication (flag l lands in bit 56 + l).
+ */
 static inline uint8
 RabitqUsedLanes(const RabitqGeometry *g, const char *tail)
 {
-	const uint8 *used = RabitqTailUsed(g, tail);
-	uint8		mask = 0;
+	uint64		flags;
 
-	for (int l = 0; l < RQ_BLOCK_LANES; l++)
-		mask |= (uint8) ((used[l] != 0) << l);
-	return mask;
+	StaticAssertStmt(RQ_BLOCK_LANES == 8, "eight lane flags make one 64-bit word");
+	memcpy(&flags, RabitqTailUsed(g, tail), sizeof(flags));
+	return (uint8) (((flags & UINT64CONST(0x0101010101010101)) * UINT64CONST(0x0102040810204080)) >> 56);
 }
 
 /* Iterates lane over the set bits of an 8-bit mask, lowest first. */

@@ -42,67 +42,9 @@
 #include "utils/acl.h"
 #include "utils/rel.h"
 
-#include "core/rq_distance.h"
 #include "core/rq_encode.h"
 #include "core/rq_metric.h"
-#include "core/rq_rerank.h"
-#include "core/rq_select.h"
-#include "rabitq.h"
-#include "vector.h"
-
-/* the first batch probes at most this many times the lists under key conditions */
-#define RABITQ_FILTER_WIDEN 4
-
-/*
- * What one scan (one amrescan) knows.  Every field starts at zero at every
- * amrescan (ResetRun), so no start path can leave one over from the
- * previous scan; its arrays live in scanctx, which the reset empties.
- */
-typedef struct RabitqScanRun
-{
-	bool		started;
-	bool		done;			/* nothing (more) can match: the scan returns no row */
-	bool		unordered;		/* NULL (or zero cosine) query */
-	bool		null_query;
-	bool		exact;			/* ranking a key's rows from its postings */
-	int			posted;			/* rows found in the postings */
-	RabitqKeyFilter filter;		/* the key conditions */
-	float	   *query;			/* rotated query, Dp */
-	int			query_exp;		/* bounds are in units of 2^query_exp (rq_preprocess_query) */
-	Vector	   *raw_query;		/* for exact distances */
-	float	   *score;			/* per list: smaller is probed first */
-	rq_ranked  *batch;			/* the lists of the current batch */
-	rq_ranked	last_probed;	/* the last list probed (valid when probed > 0) */
-	int			probed;			/* lists probed so far */
-	int			probes;			/* lists per batch */
-	uint64		lanes_seen;		/* live entries in the lists probed */
-	uint64		lanes_matched;	/* ... of which match the key conditions */
-	int			max_probes;		/* lists at most */
-	float		epsilon;
-	uint64_t   *planes;
-	/* unordered mode: the TIDs of the current page, then the next page */
-	int			cur_list;
-	BlockNumber cur_page;
-	ItemPointerData *page_tids;
-	int			page_count;
-	int			page_pos;
-} RabitqScanRun;
-
-typedef struct RabitqScanOpaqueData
-{
-	RabitqCache *cache;
-	MemoryContext scanctx;		/* the run's arrays and the re-rank; reset by rescan */
-	MemoryContext rowctx;		/* reset after every exact distance */
-	rq_rerank	rerank;
-	RabitqScanRun run;
-	/* heap access for exact distances, for the scan's whole life */
-	IndexFetchTableData *fetch;
-	TupleTableSlot *slot;
-	EState	   *estate;
-	IndexInfo  *indexInfo;
-} RabitqScanOpaqueData;
-
-typedef RabitqScanOpaqueData *RabitqScanOpaque;
+#include "rabitq_scan.h"
 
 static void *
 RabitqGrow(void *ctx, void *ptr, size_t size)
@@ -119,257 +61,27 @@ RabitqRelease(void *ctx, void *ptr)
 	pfree(ptr);
 }
 
-static inline uint64_t
-TidToId(ItemPointer tid)
-{
-	return ((uint64_t) ItemPointerGetBlockNumberNoCheck(tid) << 16) | ItemPointerGetOffsetNumberNoCheck(tid);
-}
-
-static inline void
-IdToTid(uint64_t id, ItemPointer tid)
-{
-	ItemPointerSet(tid, (BlockNumber) (id >> 16), (OffsetNumber) (id & 0xFFFF));
-}
-
-/* Lists scored per interrupt check: a score costs a Dp-float dot product. */
-#define RABITQ_SCORE_CHUNK 256
-
 /*
- * Scores every list for the query (rq_score_lists: smaller is probed
- * first); each batch then selects its lists from the scores (rq_select)
- * instead of sorting them all.  (Ranking inner product by the bound
- * <q, c> + |q| max|o - c| was tried and measured worse: the largest
- * residual is an outlier's.)  A query near the float limits can make scores
- * infinite or NaN; rq_select orders those too.
- */
-static void
-ScoreLists(RabitqScanOpaque so)
-{
-	const RabitqCodec *c = &so->cache->codec;
-
-	so->run.score = palloc(sizeof(float) * c->lists);
-	for (int l = 0; l < c->lists; l += RABITQ_SCORE_CHUNK)
-	{
-		rq_score_lists(c->metric, so->run.query, c->centroids + (Size) l * c->dp, c->centroid_norm2 + l,
-					   Min(RABITQ_SCORE_CHUNK, c->lists - l), c->dp, so->run.score + l);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/*
- * Asks the CPU to load the item at offset o, if there is one, while the
- * current one is estimated.  List pages come from shared buffers, rarely from
- * cache: without this, the first touch of every block record waits on memory.
- */
-#define RABITQ_PREFETCH_ITEMS 2	/* items ahead: 2-3 measured best of 1..6 on sift1m */
-
-static inline void
-PrefetchItem(Page page, OffsetNumber o, OffsetNumber maxoff, Size size)
-{
-	char	   *item;
-
-	if (o > maxoff)
-		return;
-	item = PageGetItem(page, PageGetItemId(page, o));
-	for (Size off = 0; off < size; off += 64)
-		__builtin_prefetch(item + off);
-}
-
-/* The lanes of a tail item that hold a row meeting the key conditions. */
-static inline uint8
-LiveLanes(RabitqScanOpaque so, const char *item)
-{
-	const RabitqGeometry *g = &so->cache->geom;
-	uint8		used = RabitqUsedLanes(g, item);
-	uint8		mask = 0;
-	int			l;
-
-	if (so->run.filter.ncons == 0)
-		return used;
-	RabitqForEachLane(l, used)
-	{
-		if (RabitqKeyMatches(&so->cache->keys, &so->run.filter, RabitqTailKey(g, item, l)))
-			mask |= (uint8) (1 << l);
-	}
-	so->run.lanes_seen += pg_popcount32(used);
-	so->run.lanes_matched += pg_popcount32(mask);
-	return mask;
-}
-
-/*
- * The re-rank key of a lower bound.  A bound that is not a finite number
- * came from arithmetic past the float range (a query near the limits) and
- * bounds nothing: -infinity, so that row's exact distance is computed before
- * any row goes out.  Bounds of a scaled inner-product query are scaled back
- * to the exact distances' units.
- */
-static inline double
-BoundKey(const RabitqScanOpaque so, float lb)
-{
-	double		key = so->run.query_exp != 0 ? ldexp((double) lb, so->run.query_exp) : (double) lb;
-
-	return isfinite(key) ? key : -INFINITY;
-}
-
-/*
- * Estimates one locked list page and pushes its live entries.  With key
- * conditions, a one-item record none of whose rows match costs a compare
- * per lane, not an estimate.
- */
-static void
-EstimatePage(RabitqScanOpaque so, Page page, const rq_estimate_params *params,
-			 int64_t ip[RQ_BLOCK_LANES])
-{
-	const RabitqGeometry *g = &so->cache->geom;
-	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-	float		est[RQ_BLOCK_LANES],
-				lb[RQ_BLOCK_LANES];
-
-	for (OffsetNumber o = FirstOffsetNumber; o < FirstOffsetNumber + RABITQ_PREFETCH_ITEMS; o++)
-		PrefetchItem(page, o, maxoff, g->tail_size);
-	for (OffsetNumber o = FirstOffsetNumber; o <= maxoff; o = OffsetNumberNext(o))
-	{
-		char	   *item = PageGetItem(page, PageGetItemId(page, o));
-		RabitqBlockHead *head = (RabitqBlockHead *) item;
-		ItemPointerData *tids;
-		uint8		live = 0;
-		int			l;
-
-		PrefetchItem(page, o + RABITQ_PREFETCH_ITEMS, maxoff, g->tail_size);
-		if (head->nseg == 1 && (live = LiveLanes(so, item)) == 0)
-			continue;
-		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->run.planes,
-						   g->words, ip);
-		if (!RabitqItemIsTail(item))
-			continue;			/* a segment: its tail follows */
-		rq_codes.block_finish(ip, RabitqTailFactors(g, item), params, est, lb);
-		memset(ip, 0, sizeof(int64_t) * RQ_BLOCK_LANES);
-		if (head->nseg > 1)
-			live = LiveLanes(so, item);
-		tids = RabitqTailTids(g, item);
-		RabitqForEachLane(l, live)
-		{
-			if (rq_rerank_push(&so->rerank, TidToId(&tids[l]), BoundKey(so, lb[l])) != RQ_OK)
-				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		}
-	}
-}
-
-/* Estimates every entry of list l and pushes it into the re-rank. */
-static void
-ProbeList(IndexScanDesc scan, int l)
-{
-	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	RabitqCache *cache = so->cache;
-	const RabitqCodec *c = &cache->codec;
-	RabitqListEntry entry = RabitqReadListEntry(scan->indexRelation, cache, l);
-	BlockNumber blkno = entry.first_page;
-	rq_list_query lq;
-	rq_estimate_params params;
-	int64_t		ip[RQ_BLOCK_LANES] = {0};
-
-	if (!BlockNumberIsValid(blkno))
-		return;
-	rq_prepare_list_query(so->run.query, c->centroids + (Size) l * c->dp, c->dp, c->metric,
-						  so->run.planes, NULL, &lq);
-	rq_estimate_setup(&lq, so->run.epsilon, &params);
-	while (BlockNumberIsValid(blkno))
-	{
-		Buffer		buf = ReadBuffer(scan->indexRelation, blkno);
-		Page		page;
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		EstimatePage(so, page, &params, ip);
-		blkno = RabitqPageGetOpaque(page)->next;
-		UnlockReleaseBuffer(buf);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/*
- * Probes the next n lists (at most max_probes in all); false when none is
- * left.  Every call either probes a list or says none is left, so a scan
- * always ends: rq_select orders every score, NaN included.
- */
-static bool
-ProbeMore(IndexScanDesc scan, int n)
-{
-	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	RabitqScanRun *run = &so->run;
-	int			limit = Min(run->probed + n, run->max_probes);
-	int			count;
-
-	if (run->probed >= limit)
-		return false;
-	count = rq_select_smallest(run->score, so->cache->codec.lists, limit - run->probed,
-							   run->probed > 0 ? &run->last_probed : NULL, run->batch);
-	if (count <= 0)
-	{
-		run->max_probes = run->probed;	/* every list has been probed */
-		return false;
-	}
-	for (int i = 0; i < count; i++)
-		ProbeList(scan, run->batch[i].index);
-	run->probed += count;
-	run->last_probed = run->batch[count - 1];
-	return true;
-}
-
-/* Probes the next batch of lists; false when no list is left to probe. */
-static bool
-ProbeNextBatch(IndexScanDesc scan)
-{
-	return ProbeMore(scan, ((RabitqScanOpaque) scan->opaque)->run.probes);
-}
-
-/*
- * Widens the first batch for key conditions.  Conditions that keep a
- * fraction f of the rows move the k-th matching row to about rank k / f of
- * the whole table, in lists farther from the query: on sift1m a 5 % tenant
- * needs twice the lists for an unfiltered scan's recall, a 40 % tenant 1.3
- * times, close to f^(-1/4).  f is measured on the lists just probed; the
- * extra lists join the first epoch, before any row is returned, so the order
- * stays exact.  At most RABITQ_FILTER_WIDEN times the lists.
- */
-static void
-WidenFirstBatch(IndexScanDesc scan)
-{
-	RabitqScanRun *run = &((RabitqScanOpaque) scan->opaque)->run;
-	double		f;
-	int			want;
-
-	if (run->filter.ncons == 0 || run->lanes_seen == 0 || run->lanes_matched >= run->lanes_seen)
-		return;
-	f = (double) Max(run->lanes_matched, 1) / (double) run->lanes_seen;
-	want = (int) Min(ceil(run->probes * pow(f, -0.25)), (double) run->probes * RABITQ_FILTER_WIDEN);
-	if (want > run->probed)
-		ProbeMore(scan, want - run->probed);
-}
-
-/*
- * Exact distance of the heap row id, in the estimator's units (squared L2,
- * negative inner product, cosine distance); 0 if the snapshot cannot see it.
- * Called once per candidate the re-rank settles, so it checks for interrupts.
+ * Exact distance of the heap row tid, in the estimator's units (squared L2,
+ * negative inner product, cosine distance); RQ_GONE if the snapshot cannot
+ * see it.  Called once per candidate the re-rank settles, so it checks for
+ * interrupts.
  */
 static int
-ExactDistance(void *ctx, uint64_t id, double *distance)
+ExactDistance(IndexScanDesc scan, ItemPointer tid, double *distance)
 {
-	IndexScanDesc scan = ctx;
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 	MemoryContext old;
-	ItemPointerData tid;
 	bool		call_again = false,
 				all_dead = false;
 	Datum		values[INDEX_MAX_KEYS];
 	bool		isnull[INDEX_MAX_KEYS];
-	int			found = 0;
+	int			found = RQ_GONE;
 	int			vattno = so->cache->keys.vector_attno;
 
 	CHECK_FOR_INTERRUPTS();
 	old = MemoryContextSwitchTo(so->rowctx);
-	IdToTid(id, &tid);
-	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot, &call_again, &all_dead))
+	if (table_index_fetch_tuple(so->fetch, tid, scan->xs_snapshot, so->slot, &call_again, &all_dead))
 	{
 		GetPerTupleExprContext(so->estate)->ecxt_scantuple = so->slot;
 		FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnull);
@@ -384,7 +96,7 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 			{
 				/* exactly the SQL operator's distance (rq_metric.h) */
 				*distance = rq_metric_distance(so->cache->codec.metric, q->x, v->x, v->dim);
-				found = 1;
+				found = RQ_EXACT;
 			}
 		}
 		ExecClearTuple(so->slot);
@@ -395,19 +107,81 @@ ExactDistance(void *ctx, uint64_t id, double *distance)
 	return found;
 }
 
+/*
+ * The re-rank's callback for the candidate that comes first: a placeholder
+ * releases the deferred candidates (rabitq_probe.c); a 1-bit bound is
+ * refined from the candidate's B-bit code (and the candidate waits again,
+ * marked refined); a refined one is measured exactly from the heap.
+ */
 static int
-CompareTidsArg(const void *a, const void *b, void *arg)
+ResolveCandidate(void *ctx, uint64_t *id, double *distance)
+{
+	IndexScanDesc scan = ctx;
+	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
+	ItemPointerData tid;
+
+	if (*id == RABITQ_ID_DEFERRED)
+	{
+		RabitqReleaseDeferred(so);
+		so->run.placeholders++;
+		return RQ_GONE;
+	}
+	if ((*id & RABITQ_ID_REFINED) == 0)
+	{
+		float		est,
+					lb;
+
+		RabitqCandidatesRefine(so->run.cands, id, 1, so->run.ex_epsilon, &est, &lb);
+		*distance = RabitqBoundKey(so, lb);
+		*id |= RABITQ_ID_REFINED;
+		return RQ_REFINED;
+	}
+	tid = RabitqCandidateTid(so->run.cands, *id);
+	if (ExactDistance(scan, &tid, distance) == RQ_GONE)
+		return RQ_GONE;
+	*id = RabitqHeapId(&tid);
+	return RQ_EXACT;
+}
+
+static int
+ComparePostings(const void *a, const void *b, void *arg)
 {
 	(void) arg;
-	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+	return ItemPointerCompare(&((RabitqPosting *) a)->tid, &((RabitqPosting *) b)->tid);
+}
+
+/*
+ * Sorts n postings of size bytes by heap TID and drops repeats (two keys of
+ * a set may share a hash: each row is ranked once); returns how many are left.
+ */
+static int
+UniquePostings(char *postings, int n, Size size)
+{
+	int			kept = 0;
+
+	qsort_interruptible(postings, n, size, ComparePostings, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *p = postings + (Size) i * size;
+
+		if (kept > 0 && ItemPointerEquals(&((RabitqPosting *) p)->tid,
+										  &((RabitqPosting *) (postings + (Size) (kept - 1) * size))->tid))
+			continue;
+		if (kept != i)
+			memcpy(postings + (Size) kept * size, p, size);
+		kept++;
+	}
+	return kept;
 }
 
 /*
  * When the key conditions fix every key column and the postings hold at
- * most rabitq.exact_limit rows with those keys, ranks exactly those rows:
- * each waits with a lower bound of -infinity, so the re-rank computes every
- * exact distance before the first row goes out, and the stream is complete
- * and exactly ordered.  False (nothing done) otherwise.
+ * most rabitq.exact_limit rows with those keys, ranks exactly those rows.
+ * With ex-codes each waits with the lower bound of its posting's B-bit code
+ * (taken from the origin), so only the rows those bounds cannot order are
+ * read from the heap; without, with -infinity, so every exact distance is
+ * computed before the first row goes out.  Either way the stream is
+ * complete and exactly ordered.  False (nothing done) otherwise.
  */
 static bool
 StartExactScan(IndexScanDesc scan)
@@ -415,11 +189,11 @@ StartExactScan(IndexScanDesc scan)
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 	RabitqCache *c = so->cache;
 	int			limit = rabitq_exact_limit;
+	Size		size = RabitqPostingSize(&c->geom);
 	uint8	   *images;
-	ItemPointerData *tids;
 	int			nimages,
 				total = 0,
-				unique = 0;
+				unique;
 
 	if (limit <= 0 || so->run.filter.ncons == 0)
 		return false;
@@ -427,50 +201,27 @@ StartExactScan(IndexScanDesc scan)
 	nimages = RabitqKeyFilterImages(&c->keys, &so->run.filter, RABITQ_MAX_EXACT_KEYS, images);
 	if (nimages < 0)
 		return false;
-	tids = palloc(sizeof(ItemPointerData) * ((Size) limit + 1));
+	so->run.postings = palloc_extended(mul_size(size, (Size) limit + 1), MCXT_ALLOC_HUGE);
 	for (int i = 0; i < nimages && total <= limit; i++)
 		total += RabitqPostingLookup(scan->indexRelation, c,
 									 RabitqKeyHash(&c->keys, images + (Size) i * c->keys.key_bytes),
-									 limit - total, tids + total);
+									 limit - total, so->run.postings + (Size) total * size);
 	if (total > limit)
 		return false;
-	/* two keys of a set may share a hash: rank each row once */
-	qsort_interruptible(tids, total, sizeof(ItemPointerData), CompareTidsArg, NULL);
-	for (int i = 0; i < total; i++)
+	unique = UniquePostings(so->run.postings, total, size);
+	RabitqCandidatesSetPostings(so->run.cands, so->run.postings);
+	for (int i = 0; i < unique; i++)
 	{
-		if (i > 0 && ItemPointerEquals(&tids[i], &tids[i - 1]))
-			continue;
-		unique++;
-		if (rq_rerank_push(&so->rerank, TidToId(&tids[i]), -INFINITY) != RQ_OK)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		double		bound = c->geom.ex_bits > 0 ?
+			RabitqBoundKey(so, RabitqCandidatePostingBound(so->run.cands, i, so->run.ex_epsilon)) : -INFINITY;
+
+		RabitqPushCandidate(so, (uint64) i | RABITQ_ID_REFINED, bound);
+		if (i % 1024 == 1023)
+			CHECK_FOR_INTERRUPTS();
 	}
 	so->run.exact = true;
 	so->run.posted = unique;
 	return true;
-}
-
-/*
- * Starts ordered probing: the lists' scores and the first batch.  The first
- * batch holds rabitq.probes lists (widened under key conditions); with
- * rabitq.iterative_scan, later batches go up to rabitq.max_probes lists.
- */
-static void
-StartProbing(IndexScanDesc scan)
-{
-	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
-	RabitqScanRun *run = &so->run;
-	const RabitqCodec *c = &so->cache->codec;
-
-	run->planes = palloc(sizeof(uint64_t) * rq_query_plane_words(c->dp));
-	run->probes = RabitqProbes(scan->indexRelation, c->lists, c->metric);
-	run->max_probes = (rabitq_iterative_scan == RABITQ_ITERATIVE_OFF) ? run->probes
-		: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, run->probes) : c->lists);
-	run->max_probes = Min(run->max_probes, c->lists);
-	run->epsilon = (float) rabitq_epsilon;
-	run->batch = palloc(sizeof(rq_ranked) * run->probes * RABITQ_FILTER_WIDEN);
-	ScoreLists(so);
-	ProbeNextBatch(scan);
-	WidenFirstBatch(scan);
 }
 
 /* The query vector checked and rotated; false if it has no order (cosine of zero). */
@@ -516,8 +267,14 @@ StartScan(IndexScanDesc scan)
 	run->done = run->filter.empty;	/* contradictory or NULL key conditions */
 	run->null_query = scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL);
 	run->unordered = run->null_query || !PrepareQuery(scan);
-	if (!run->done && !run->unordered && !StartExactScan(scan))
-		StartProbing(scan);
+	run->epsilon = (float) rabitq_epsilon;
+	run->ex_epsilon = (float) rabitq_ex_epsilon;
+	if (!run->done && !run->unordered)
+	{
+		run->cands = RabitqCandidatesCreate(scan->indexRelation, cache, run->query);
+		if (!StartExactScan(scan))
+			RabitqStartProbing(scan);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -543,7 +300,7 @@ ReadPageTids(IndexScanDesc scan, BlockNumber blkno)
 
 		if (!RabitqItemIsTail(item))
 			continue;
-		RabitqForEachLane(l, LiveLanes(so, item))
+		RabitqForEachLane(l, RabitqLiveLanes(so, item))
 			so->run.page_tids[so->run.page_count++] = RabitqTailTids(g, item)[l];
 	}
 	next = RabitqPageGetOpaque(page)->next;
@@ -592,6 +349,7 @@ rabitqbeginscan(Relation index, int nkeys, int norderbys)
 	RabitqScanOpaque so = palloc0(sizeof(RabitqScanOpaqueData));
 	rq_allocator alloc;
 
+	so->index = index;
 	so->scanctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq scan", ALLOCSET_DEFAULT_SIZES);
 	so->rowctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq scan row", ALLOCSET_SMALL_SIZES);
 	alloc.grow = RabitqGrow;
@@ -640,11 +398,13 @@ ReportScanStats(IndexScanDesc scan)
 	if (scan->heapRelation == NULL || !MayReadEveryRow(scan->heapRelation))
 		return;
 	elog(DEBUG1, "rabitq scan: %s, %d lists probed, %d rows from postings, %zu candidates pending, "
-		 "%zu bounds refined, %zu exact distances, %zu late rows, %zu refills",
-		 run->exact ? "exact" : "probing", run->probed, run->posted, rq_rerank_remaining(&so->rerank),
-		 so->rerank.refined,
-		 so->rerank.exact_computed - so->rerank.refined, so->rerank.late_rows,
-		 so->rerank.refills);
+		 "%zu deferred, %zu bounds refined, %zu exact distances, %zu late rows, %zu refills",
+		 run->exact ? "exact" : "probing", run->probed, run->posted,
+		 rq_rerank_remaining(&so->rerank) + run->ndeferred + run->deferred_lanes,
+		 (size_t) (run->released + run->ndeferred + run->deferred_lanes),
+		 so->rerank.refined + (size_t) run->refined_early,
+		 so->rerank.exact_computed - so->rerank.refined - (size_t) run->placeholders,
+		 so->rerank.late_rows, so->rerank.refills);
 }
 
 void
@@ -662,6 +422,27 @@ rabitqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int 
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 }
 
+/*
+ * A late row (one whose bound was violated, found after a farther row went
+ * out) means the bounds are too narrow for this query: widen both stages'
+ * for the rest of the scan, up to RABITQ_EPSILON_MAX_GROWTH times the
+ * settings.  Candidates already waiting keep their bounds; the lists probed
+ * next and every refining from now on use the wider ones.
+ */
+static void
+LearnFromLateRows(RabitqScanOpaque so)
+{
+	RabitqScanRun *run = &so->run;
+
+	if (so->rerank.late_rows == run->late_seen)
+		return;
+	run->late_seen = so->rerank.late_rows;
+	run->epsilon = Min(run->epsilon * RABITQ_EPSILON_GROWTH,
+					   Max(rabitq_epsilon, 0.5) * RABITQ_EPSILON_MAX_GROWTH);
+	run->ex_epsilon = Min(run->ex_epsilon * RABITQ_EPSILON_GROWTH,
+						  Max(rabitq_ex_epsilon, 0.5) * RABITQ_EPSILON_MAX_GROWTH);
+}
+
 /* The next row in exact order into scan->xs_heaptid; false at the end. */
 static bool
 NextOrdered(IndexScanDesc scan)
@@ -672,24 +453,26 @@ NextOrdered(IndexScanDesc scan)
 
 	for (;;)
 	{
-		int			r = rq_rerank_next(&so->rerank, ExactDistance, scan, &id, &distance);
+		int			r = rq_rerank_next(&so->rerank, ResolveCandidate, scan, &id, &distance);
 		bool		more;
 		size_t		back;
 
 		if (r < 0)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		LearnFromLateRows(so);
 		if (r == 1)
 			break;
 		/* the epoch ran dry: next lists and the rows set aside as late */
 		CHECK_FOR_INTERRUPTS();
-		more = !so->run.exact && ProbeNextBatch(scan);
+		more = !so->run.exact && RabitqProbeNextBatch(scan);
 		back = rq_rerank_new_epoch(&so->rerank);
 		if (back == RQ_EPOCH_NO_MEMORY)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		if (back == 0 && !more)
 			return false;
 	}
-	IdToTid(id, &scan->xs_heaptid);
+	scan->xs_heaptid = RabitqCandidateTid(so->run.cands, id);
+	so->run.returned++;
 	scan->xs_orderbyvals[0] = Float8GetDatum(rq_metric_sql_value(so->cache->codec.metric, distance));
 	scan->xs_orderbynulls[0] = false;
 	return true;
