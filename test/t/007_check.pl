@@ -1,7 +1,8 @@
 # rabitq_index_check and rabitq_index_stats: they pass on healthy indexes of
 # every metric and layout through inserts, deletes and VACUUM; who may call
-# them; a flipped code bit and a foreign format version are reported
-# cleanly; a backend's memory stays flat across many scans.
+# them; a flipped bit in a 1-bit code, an ex-code or a posting's ex-code,
+# and the previous on-disk format version are reported cleanly; a backend's
+# memory stays flat across many scans.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -150,20 +151,60 @@ like($err, qr/rabitq index "items_ip" is corrupt.*\n.*DETAIL:  The code of heap 
 $node->safe_psql('postgres', 'REINDEX INDEX items_ip');
 is($node->safe_psql('postgres', q{SELECT rabitq_index_check('items_ip') > 0}), 't', 'REINDEX repairs it');
 
-# --- an index in another format version ----------------------------------------
+# --- flipped bits in the ex-codes of an entry and of a posting -----------------
+# Flips the first byte of every 44-byte ex-code lane (D = 24: 64 padded
+# dimensions, 4 bits each, and 3 floats) of the first item of the first page
+# of `kind` (6: ex-codes, eight lanes an item; 5: postings, after a 40-byte
+# header and a 12-byte hash and TID) in index `index`.
+sub flip_ex_codes
+{
+	my ($index, $kind) = @_;
+	my $file = $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$index')");
+	$node->stop;
+	open(my $f, '+<:raw', $file) or die "open $file: $!";
+	my ($pg, $b) = ('', 0);
+	while (read($f, $pg, 8192) == 8192)
+	{
+		my ($k, $id) = unpack('v v', substr($pg, 8188, 4));
+		# (a posting page with postings: its count follows the filter and the tail)
+		last if $k == $kind && $id == 0xFF91 && ($kind == 6 || unpack('v', substr($pg, 24 + 36, 2)) > 0);
+		$b++;
+	}
+	my @at = $kind == 6 ? map { (unpack('V', substr($pg, 24, 4)) & 0x7FFF) + 44 * $_ } 0 .. 7 : (24 + 40 + 12);
+	for my $at (@at)
+	{
+		seek($f, $b * 8192 + $at, 0);
+		print $f chr(ord(substr($pg, $at, 1)) ^ 0x10);
+	}
+	close($f);
+	$node->start;
+}
+flip_ex_codes('items_ip', 6);
+($ret, $out, $err) = $node->psql('postgres', q{SELECT rabitq_index_check('items_ip')});
+like($err, qr/rabitq index "items_ip" is corrupt.*\n.*DETAIL:  The code of heap row \(\d+,\d+\) in list \d+ does not match its vector/,
+	'a flipped ex-code bit is found and named');
+flip_ex_codes('items_cos', 5);
+($ret, $out, $err) = $node->psql('postgres', q{SELECT rabitq_index_check('items_cos')});
+like($err, qr/rabitq index "items_cos" is corrupt.*\n.*DETAIL:  The posting of heap row \(\d+,\d+\) holds a code that does not match its vector/,
+	'so is a flipped bit in a posting\'s ex-code');
+$node->safe_psql('postgres', 'REINDEX INDEX items_ip; REINDEX INDEX items_cos');
+is($node->safe_psql('postgres', q{SELECT rabitq_index_check('items_ip') > 0 AND rabitq_index_check('items_cos') > 0}),
+	't', 'REINDEX repairs them');
+
+# --- an index in the previous format version (2: no ex-codes) -------------------
 $path = $node->data_dir . '/' . $node->safe_psql('postgres', q{SELECT pg_relation_filepath('items_l2')});
 $node->stop;
 open($fh, '+<:raw', $path) or die "open $path: $!";
 seek($fh, 24 + 4, 0);		# the metapage contents: magic, then the version
-print $fh pack('V', 99);
+print $fh pack('V', 2);
 close($fh);
 $node->start;
 my $q = q{SET enable_seqscan = off; SELECT id FROM items ORDER BY v <-> (SELECT v FROM seed WHERE id = 1) LIMIT 1};
 ($ret, $out, $err) = $node->psql('postgres', $q);
-like($err, qr/rabitq index "items_l2" has on-disk format version 99, but this vecrabitq reads version \d+\n.*HINT:  REINDEX/,
-	'a scan refuses another format version with a REINDEX hint');
+like($err, qr/rabitq index "items_l2" has on-disk format version 2, but this vecrabitq reads version 3\n.*HINT:  REINDEX/,
+	'a scan refuses the previous format version with a REINDEX hint');
 ($ret, $out, $err) = $node->psql('postgres', q{INSERT INTO items SELECT 99999, 1, v FROM seed WHERE id = 1});
-like($err, qr/has on-disk format version 99.*\n.*HINT:  REINDEX/, 'so does an insert');
+like($err, qr/has on-disk format version 2.*\n.*HINT:  REINDEX/, 'so does an insert');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM items WHERE id = 99999'), '0', 'and the row is not stored');
 $node->safe_psql('postgres', 'REINDEX INDEX items_l2');
 is($node->safe_psql('postgres', "$q; SELECT rabitq_index_check('items_l2') > 0"), "1\nt", 'REINDEX brings it back');
