@@ -9,10 +9,10 @@
 #include "rabitq_record.h"
 
 /*
- * Lays out block records for Dp bits and key_bytes of keys per lane.  One
- * item per record when it fits a page; otherwise non-tail items of as many
- * words as a page holds and a tail with the rest plus factors, TIDs, lane
- * flags, segment locations and keys.
+ * Lays out block records for Dp bits, key_bytes of keys per lane and
+ * ex_bits.  One item per record when it fits a page; otherwise non-tail
+ * items of as many words as a page holds and a tail with the rest plus
+ * factors, TIDs, lane flags, segment locations, ex-code locations and keys.
  */
 void
 RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes, int ex_bits)
@@ -64,7 +64,8 @@ RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes, int ex_bits)
 	g->off_tids = g->off_factors + RQ_BLOCK_FACTORS * sizeof(float);
 	g->off_used = g->off_tids + RQ_BLOCK_LANES * sizeof(ItemPointerData);
 	g->off_segs = g->off_used + RQ_BLOCK_LANES;
-	g->off_ex = g->off_segs + (RABITQ_MAX_SEGMENTS - 1) * sizeof(ItemPointerData);
+	/* a one-item record has no other items to locate (planned as if it had) */
+	g->off_ex = g->off_segs + (g->nseg > 1 ? (RABITQ_MAX_SEGMENTS - 1) * sizeof(ItemPointerData) : 0);
 	g->off_keys = MAXALIGN(g->off_ex + (Size) g->ex_ptrs * sizeof(ItemPointerData));
 	g->tail_size = MAXALIGN(g->off_keys + (Size) RQ_BLOCK_LANES * key_bytes);
 	Assert(g->tail_size <= RABITQ_ITEM_SPACE);

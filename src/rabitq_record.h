@@ -15,7 +15,8 @@
  *	 factors	 four arrays of 8 floats (add, a, bc, err)
  *	 tids		 8 heap TIDs
  *	 used		 8 lane flags (1: the lane holds an entry)
- *	 segs		 where the other items are (RABITQ_MAX_SEGMENTS - 1 TIDs)
+ *	 segs		 where the other items are (RABITQ_MAX_SEGMENTS - 1 TIDs; absent
+ *				 from a one-item record)
  *	 ex			 where the lanes' ex-codes are (ex_bits > 0): one TID of an
  *				 ex item holding all 8 lanes, or, when 8 lanes do not fit a
  *				 page, 8 TIDs of one-lane items (invalid until the lane is
