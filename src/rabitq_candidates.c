@@ -191,7 +191,7 @@ ExLaneOn(const RabitqCandidates *c, Page page, uint64 id)
 	return RabitqExLaneIn(g, page, tid, RabitqCandidateLane(id));
 }
 
-#define RABITQ_REFINE_PAGES 16	/* ex pages one refining pass keeps pinned */
+#define RABITQ_REFINE_PAGES 16	/* ex pages one refining pass keeps locked */
 
 /* Asks the CPU to load an ex-code lane (a macro: see PrefetchItem in rabitq_probe.c). */
 #define PrefetchLane(lane, size) \
@@ -204,9 +204,11 @@ ExLaneOn(const RabitqCandidates *c, Page page, uint64 id)
 /*
  * Refines ids[0, n).  Consecutive ids whose ex-codes share a page form a
  * run (entries refined in list order share pages); up to
- * RABITQ_REFINE_PAGES runs are pinned, every lane of them is prefetched,
- * and only then estimated, each run under its page's share lock, so the
- * lanes' memory loads overlap instead of waiting one by one.
+ * RABITQ_REFINE_PAGES runs are pinned, every lane of them is located and
+ * prefetched, and only then estimated, each run under its page's share
+ * lock (one lock at a time: an insert holds a list page and an ex page), so
+ * the lanes' memory loads overlap instead of waiting one by one.  A lane
+ * stays where it was located while its page is pinned: ex items never move.
  */
 void
 RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps, float *est, float *lb)
@@ -214,13 +216,15 @@ RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps,
 	const RabitqGeometry *g = &c->cache->geom;
 	Buffer		bufs[RABITQ_REFINE_PAGES];
 	int			start[RABITQ_REFINE_PAGES + 1];
+	const char *lanes[RABITQ_REFINE_MAX];
 	int			i = 0;
 
+	Assert(n <= RABITQ_REFINE_MAX);
 	while (i < n)
 	{
 		int			runs = 0;
 
-		/* pin the pages of the next runs and prefetch their lanes */
+		/* pin the pages of the next runs, locate and prefetch their lanes */
 		while (i < n && runs < RABITQ_REFINE_PAGES)
 		{
 			BlockNumber blkno = ItemPointerGetBlockNumber(ExItemOf(c, ids[i]));
@@ -231,7 +235,10 @@ RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps,
 			LockBuffer(bufs[runs], BUFFER_LOCK_SHARE);
 			page = BufferGetPage(bufs[runs]);
 			for (; i < n && ItemPointerGetBlockNumber(ExItemOf(c, ids[i])) == blkno; i++)
-				PrefetchLane(ExLaneOn(c, page, ids[i]), g->ex_lane_size);
+			{
+				lanes[i] = ExLaneOn(c, page, ids[i]);
+				PrefetchLane(lanes[i], g->ex_lane_size);
+			}
 			LockBuffer(bufs[runs], BUFFER_LOCK_UNLOCK);
 			runs++;
 		}
@@ -239,15 +246,12 @@ RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps,
 		/* estimate them */
 		for (int r = 0; r < runs; r++)
 		{
-			Page		page;
-
 			LockBuffer(bufs[r], BUFFER_LOCK_SHARE);
-			page = BufferGetPage(bufs[r]);
 			for (int j = start[r]; j < start[r + 1]; j++)
 			{
 				const rq_ex_query *eq = ListQuery(c, c->block_list[RabitqCandidateBlock(ids[j])]);
 
-				est[j] = EstimateLane(g, eq, ExLaneOn(c, page, ids[j]), eps, &lb[j]);
+				est[j] = EstimateLane(g, eq, lanes[j], eps, &lb[j]);
 			}
 			UnlockReleaseBuffer(bufs[r]);
 		}

@@ -67,6 +67,7 @@ extern uint64 RabitqCandidatesAddBlock(RabitqCandidates *c, uint32 list_slot, ch
  * Probing: the estimates and lower bounds at eps of candidates ids[0, n)
  * from their B-bit codes (one at a time, or many in list order).
  */
+#define RABITQ_REFINE_MAX 64	/* n at most */
 extern void RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps,
 								   float *est, float *lb);
 

@@ -288,8 +288,6 @@ Offer(RabitqScanOpaque so, uint64 id, float est, float lb)
 	}
 }
 
-#define RABITQ_REFINE_CHUNK 64	/* queued entries refined per call */
-
 /*
  * Refines the queued entries of the list just estimated, in list order
  * (their ex items are in chain order, so a chunk shares a few pages),
@@ -300,16 +298,16 @@ static void
 RefineQueue(RabitqScanOpaque so)
 {
 	RabitqScanRun *run = &so->run;
-	uint64		ids[RABITQ_REFINE_CHUNK];
-	float		est[RABITQ_REFINE_CHUNK],
-				lb[RABITQ_REFINE_CHUNK];
+	uint64		ids[RABITQ_REFINE_MAX];
+	float		est[RABITQ_REFINE_MAX],
+				lb[RABITQ_REFINE_MAX];
 	size_t		i = 0;
 
 	while (i < run->nqueue)
 	{
 		int			n = 0;
 
-		for (; i < run->nqueue && n < RABITQ_REFINE_CHUNK; i++)
+		for (; i < run->nqueue && n < RABITQ_REFINE_MAX; i++)
 		{
 			rq_candidate c = run->queue[i];
 
