@@ -16,6 +16,7 @@
 
 /* CPUID leaf 1, ECX */
 #define RQ_CPUID1_FMA		(1u << 12)
+#define RQ_CPUID1_F16C		(1u << 29)
 #define RQ_CPUID1_POPCNT	(1u << 23)
 #define RQ_CPUID1_OSXSAVE	(1u << 27)
 #define RQ_CPUID1_AVX		(1u << 28)
@@ -65,7 +66,7 @@ rq_cpu_detect(void)
 	__cpuid_count(7, 0, eax, ebx, ecx, edx);
 
 	avx2 = (ebx & RQ_CPUID7_AVX2) && (ecx1 & RQ_CPUID1_FMA) &&
-		(ecx1 & RQ_CPUID1_POPCNT);
+		(ecx1 & RQ_CPUID1_POPCNT) && (ecx1 & RQ_CPUID1_F16C);
 	if (!avx2)
 		return RQ_ISA_SCALAR;
 	if ((xcr0 & RQ_XCR0_AVX512) == RQ_XCR0_AVX512 &&

@@ -16,6 +16,7 @@
 #define RQ_DISTANCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rq_cpu.h"
 
@@ -35,6 +36,13 @@ typedef float (*rq_pair_kernel) (const float *a, const float *b, size_t n);
 typedef void (*rq_cosine_kernel) (const float *a, const float *b, size_t n,
 								  float out[3]);
 
+/*
+ * n IEEE binary16 values to float: exact (every half is a float), so every
+ * variant gives the same bits; a NaN keeps its payload and comes out quiet,
+ * as F16C's conversion does.
+ */
+typedef void (*rq_half_kernel) (const uint16_t *src, float *dst, size_t n);
+
 typedef struct rq_distance_kernels
 {
 	rq_isa		isa;
@@ -42,6 +50,7 @@ typedef struct rq_distance_kernels
 	rq_pair_kernel dot;			/* sum a_i * b_i */
 	rq_pair_kernel l1;			/* sum |a_i - b_i| */
 	rq_cosine_kernel cosine;	/* the three sums of cosine distance */
+	rq_half_kernel half_to_float;
 } rq_distance_kernels;
 
 /* The active kernels (scalar until rq_kernels_use is called). */
@@ -58,16 +67,19 @@ extern float rq_l2sq_scalar(const float *a, const float *b, size_t n);
 extern float rq_dot_scalar(const float *a, const float *b, size_t n);
 extern float rq_l1_scalar(const float *a, const float *b, size_t n);
 extern void rq_cosine_scalar(const float *a, const float *b, size_t n, float out[3]);
+extern void rq_half_to_float_scalar(const uint16_t *src, float *dst, size_t n);
 
 #ifdef RQ_HAVE_X86_KERNELS
 extern float rq_l2sq_avx2(const float *a, const float *b, size_t n);
 extern float rq_dot_avx2(const float *a, const float *b, size_t n);
 extern float rq_l1_avx2(const float *a, const float *b, size_t n);
 extern void rq_cosine_avx2(const float *a, const float *b, size_t n, float out[3]);
+extern void rq_half_to_float_avx2(const uint16_t *src, float *dst, size_t n);
 extern float rq_l2sq_avx512(const float *a, const float *b, size_t n);
 extern float rq_dot_avx512(const float *a, const float *b, size_t n);
 extern float rq_l1_avx512(const float *a, const float *b, size_t n);
 extern void rq_cosine_avx512(const float *a, const float *b, size_t n, float out[3]);
+extern void rq_half_to_float_avx512(const uint16_t *src, float *dst, size_t n);
 #endif
 
 #endif							/* RQ_DISTANCE_H */

@@ -95,4 +95,20 @@ rq_cosine_avx512(const float *a, const float *b, size_t n, float out[3])
 	out[2] = _mm512_reduce_add_ps(bb);
 }
 
+/* 16 halves a step; the last n % 16 through a masked load and store. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+rq_half_to_float_avx512(const uint16_t *src, float *dst, size_t n)
+{
+	size_t		i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (src + i))));
+	if (i < n)
+	{
+		__mmask16	m = rq_tail_mask16(n - i);
+
+		_mm512_mask_storeu_ps(dst + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, src + i)));
+	}
+}
+
 #endif							/* RQ_HAVE_X86_KERNELS */

@@ -239,7 +239,75 @@ test_dispatch(void)
 	rq_codes = saved_codes;
 }
 
+/* A half's value from its fields, in double: the oracle of the conversions. */
+static double
+half_value(uint16_t h)
+{
+	int			exp = (h >> 10) & 0x1F,
+				mant = h & 0x3FF;
+	double		v = exp == 0 ? ldexp(mant, -24) : ldexp(1024 + mant, exp - 25);
+
+	return (h & 0x8000) ? -v : v;
+}
+
+/*
+ * Every half (all 65,536) converted by every level: finite values equal the
+ * double oracle exactly, infinities are infinite with their sign, NaNs quiet
+ * NaNs with the payload kept; and every level gives the scalar twin's bits,
+ * at every length 0..40 (the SIMD tails) and from unaligned addresses.
+ */
+static void
+test_half_to_float(void)
+{
+	uint16_t   *all = rq_test_alloc(sizeof(uint16_t) * 65536);
+	float	   *ref = rq_test_alloc(sizeof(float) * 65536),
+			   *got = rq_test_alloc(sizeof(float) * 65536);
+
+	for (int i = 0; i < 65536; i++)
+		all[i] = (uint16_t) i;
+	rq_half_to_float_scalar(all, ref, 65536);
+	for (int i = 0; i < 65536; i++)
+	{
+		uint32_t	bits;
+		int			exp = (i >> 10) & 0x1F,
+					mant = i & 0x3FF;
+
+		memcpy(&bits, &ref[i], sizeof(bits));
+		if (exp == 0x1F && mant != 0)
+			RQ_CHECK(isnan(ref[i]) && (bits & 0x400000u) && ((bits >> 13) & 0x1FF) == (uint32_t) (mant & 0x1FF) &&
+					 (bits >> 31) == (uint32_t) (i >> 15), "half 0x%04x: a quiet NaN with its payload", i);
+		else if (exp == 0x1F)
+			RQ_CHECK(isinf(ref[i]) && !!signbit(ref[i]) == !!(i & 0x8000), "half 0x%04x: infinity", i);
+		else
+			RQ_CHECK((double) ref[i] == half_value((uint16_t) i) && !!signbit(ref[i]) == !!(i & 0x8000),
+					 "half 0x%04x: %.9g, not %.9g", i, ref[i], half_value((uint16_t) i));
+	}
+	for (int isa = 0; isa < rq_test_isa_count(); isa++)
+	{
+		const rq_distance_kernels *k = rq_distance_kernels_for((rq_isa) isa);
+
+		k->half_to_float(all, got, 65536);
+		RQ_CHECK(memcmp(got, ref, sizeof(float) * 65536) == 0, "level %d: the scalar twin's bits", isa);
+		for (size_t n = 0; n <= 40; n++)
+		{
+			uint16_t   *src = rq_test_alloc(sizeof(uint16_t) * (n + 1));
+			float	   *dst = rq_test_alloc(sizeof(float) * (n + 1));
+
+			memcpy(src + 1, all + 15300 + 7 * n, sizeof(uint16_t) * n);
+			k->half_to_float(src + 1, dst + 1, n);
+			RQ_CHECK(memcmp(dst + 1, ref + 15300 + 7 * n, sizeof(float) * n) == 0,
+					 "level %d, %zu halves from an odd address", isa, n);
+			free(src);
+			free(dst);
+		}
+	}
+	free(all);
+	free(ref);
+	free(got);
+}
+
 const rq_test_case rq_distance_tests[] = {
+	{"distance/half to float: every value, every level", test_half_to_float, 0},
 	{"distance/dispatch", test_dispatch, 0},
 	{"distance/exact cases", test_exact_cases, 0},
 	{"distance/dimensions 1..300 vs double reference", test_small_dimensions, 0},
