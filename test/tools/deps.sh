@@ -1,7 +1,9 @@
 #!/bin/bash
 # Installs the Debian packages vecrabitq needs to build, test and run its demo,
-# when any is missing.  Must run as root for the install; a no-op when all are
-# present.  Used by `make deps`, `make test` and `make demo`.
+# when any is missing; with --bench also what the benchmarks use (gnuplot for
+# the recall/QPS plots, bc).  Must run as root for the install; a no-op when
+# all are present.  Used by `make deps`, `make test`, `make demo` and
+# test/bench.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,9 @@ packages=(
 	qemu-user                                # runs tests on emulated CPUs without AVX-512/AVX
 	clang libclang-rt-14-dev                 # libFuzzer harnesses (test/fuzz)
 )
+if [ "${1:-}" = --bench ]; then
+	packages+=(gnuplot-nox bc)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
