@@ -18,6 +18,9 @@
 
 #include "libpq-fe.h"
 
+/* the checks main() runs: printed first, so a run that stops early shows what never ran */
+#define PLANNED_CHECKS 16
+
 static PGconn *conn;
 static Oid	vector_oid;
 static int	tests,
@@ -302,6 +305,7 @@ main(void)
 {
 	PGresult   *res;
 
+	printf("1..%d\n", PLANNED_CHECKS);
 	conn = PQconnectdb("");
 	if (PQstatus(conn) != CONNECTION_OK)
 	{

@@ -8,7 +8,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 10;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $primary = PostgreSQL::Test::Cluster->new('primary');
@@ -93,4 +93,3 @@ is($found, '999999', 'the promoted standby indexes new rows');
 
 $standby->stop;
 $primary->stop;
-done_testing();

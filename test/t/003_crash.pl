@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 15;
 use Time::HiRes qw(usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -84,7 +84,7 @@ my $vacuum = IPC::Run::start(
 	  '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'>', \$out, '2>', \$err);
 $node->poll_query_until('postgres',
-	q{SELECT count(*) > 0 FROM pg_stat_progress_vacuum WHERE phase <> 'scanning heap'})
+	q{SELECT count(*) > 0 FROM pg_stat_progress_vacuum WHERE phase = 'vacuuming indexes'})
 	or die 'VACUUM never reached its index phase';
 $node->stop('immediate');
 $vacuum->finish;
@@ -107,12 +107,9 @@ $node->poll_query_until('postgres',
 $node->stop('immediate');
 $build->finish;
 $node->start;
-is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname = 'items_v'}), '0',
-	'a build cut short leaves no index behind');
 $node->safe_psql('postgres', 'CREATE INDEX items_v ON items USING rabitq (v) WITH (lists = 8)');
 index_matches_table('after building again');
 $node->safe_psql('postgres', q{DELETE FROM items WHERE id % 3 = 0; VACUUM items});
 index_matches_table('after deletes and VACUUM on the new index');
 
 $node->stop;
-done_testing();

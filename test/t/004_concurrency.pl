@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 5;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $node = PostgreSQL::Test::Cluster->new('concurrency');
@@ -48,19 +48,20 @@ for my $name (sort keys %scripts)
 {
 	my ($file, $weight) = split /@/, $name;
 	open(my $fh, '>', "$dir/$file") or die;
-	print $fh $scripts{$name};
+	# SQL random() seeded from pgbench's generator (--random-seed below): reproducible values
+	print $fh "\\set seed random(0, 999999)\nSELECT setseed(:seed / 1000000.0);\n" . $scripts{$name};
 	close($fh);
 	push @args, '-f', "$dir/$file\@$weight";
 }
 my ($out, $err) = ('', '');
 my $ok = IPC::Run::run(
-	[ 'pgbench', '-n', '-c', '6', '-j', '2', '-T', '15', @args, '-h', $node->host, '-p', $node->port, 'postgres' ],
+	[ 'pgbench', '-n', '-c', '6', '-j', '2', '-T', '15', '--random-seed', '1', @args, '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'>', \$out, '2>', \$err);
-ok($ok, 'pgbench with inserts, queries, deletes and VACUUM finished without a failed client');
-like($out, qr/number of failed transactions: 0 /, 'no transaction failed');
+# a failed order check raises, which in PG15 aborts pgbench's client (not counted as a failed transaction)
+ok($ok && $err !~ /aborted/, 'pgbench with inserts, queries, deletes and VACUUM ran to the end: no client aborted')
+	or diag($err);
 my ($tx) = $out =~ /number of transactions actually processed: (\d+)/;
 cmp_ok($tx // 0, '>', 100, "pgbench ran " . ($tx // 0) . " transactions");
-diag($err) if !$ok;
 
 $node->safe_psql('postgres', 'VACUUM items');
 my ($rows, $in_index, $distinct) = split /\|/, $node->safe_psql('postgres', q{
@@ -74,4 +75,3 @@ is($node->safe_psql('postgres', "SELECT rabitq_index_check('items_v') >= $rows")
 	'rabitq_index_check passes (VACUUM may leave a few dead entries: it skips index cleanup for few)');
 
 $node->stop;
-done_testing();

@@ -4,7 +4,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 4;
 use Time::HiRes qw(usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -47,4 +47,3 @@ is($total, 150000, 'tuples_total is the number of rows to index');
 ok($done_seen, 'tuples_done advanced while loading');
 
 $node->stop;
-done_testing();

@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 29;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my %tenant = (
@@ -148,10 +148,10 @@ for my $t (qw(A B C))
 for my $run (@runs)
 {
 	my $t = $run->{tenant};
-	my $ok = $run->{h}->finish;
-	ok($ok, "tenant $t: pgbench finished");
-	like($run->{out}, qr/number of failed transactions: 0 /,
-		"tenant $t: every kNN result was its own, complete, distinct, in order, with its new rows");
+	# a failed check raises, which in PG15 aborts pgbench's client (not counted as a failed transaction)
+	my $ok = $run->{h}->finish && $run->{err} !~ /aborted/;
+	ok($ok, "tenant $t: pgbench ran to the end: every kNN result was its own, complete, distinct, "
+		. "in order, with its new rows");
 	diag($run->{err}) if !$ok;
 	my ($inserts) = $run->{out} =~ /script 1: \S+\n - weight: 1.*?\n - (\d+) transactions/s;
 	cmp_ok($inserts // 0, '>', 10, "tenant $t inserted " . ($inserts // 0) . " rows");
@@ -217,4 +217,3 @@ for my $t (7, 1)
 }
 
 $node->stop;
-done_testing();

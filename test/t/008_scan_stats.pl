@@ -7,7 +7,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 8;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $tenant = 'd1000000-0000-0000-0000-000000000000';
@@ -65,4 +65,3 @@ for my $t (qw(plain parted))
 }
 
 $node->stop;
-done_testing();

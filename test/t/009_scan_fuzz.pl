@@ -23,7 +23,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 7;
 
 my $seed = $ENV{VECRABITQ_FUZZ_SEED} // 1;
 my $cases = $ENV{VECRABITQ_FUZZ_CASES} // 6000;
@@ -343,4 +343,3 @@ note("fuzz: $cases cases ($seen_complete expected complete, $seen_strong exact),
 	  . scalar(@failures) . ' failures');
 
 $node->stop;
-done_testing();

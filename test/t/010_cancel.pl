@@ -11,7 +11,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 15;
 use Time::HiRes qw(time usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -170,4 +170,3 @@ times_out('two = ANY arrays of 2,000,000 keys', $owner,
 		ORDER BY v <-> (SELECT v FROM probe) LIMIT 10) s");
 
 $node->stop;
-done_testing();

@@ -11,7 +11,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More;
+use Test::More tests => 19;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $dim = 64;
@@ -103,4 +103,3 @@ my ($n, $wrong) = split /\|/, $node->safe_psql('postgres',
 is($wrong, '0', 'random vectors in [0,1]^32 queried at [5,...,5], all 30 lists: the exact top 10');
 
 $node->stop;
-done_testing();

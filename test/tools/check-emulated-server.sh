@@ -27,6 +27,7 @@ run_on() {	# CPU-MODEL: prints the result string
 native=$(echo "$query" | as_pg "$PG_BINDIR/postgres" --single -D "$work/data" postgres 2>/dev/null |
 	sed -n 's/.*= "result=\(.*\)".*/\1/p')
 n=0 failed=0
+echo "1..5"
 check() {	# OK-CONDITION NAME
 	n=$((n + 1))
 	if [ "$1" = 1 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi

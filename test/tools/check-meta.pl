@@ -70,5 +70,6 @@ check(defined $control_version && $control_version eq ($meta->{version} // ''),
 check(($provides->{$ext_name}{version} // '') eq ($control_version // ''),
 	"provides.$ext_name.version equals default_version");
 
+print "1..$n\n";	# the plan, at the end: the checks depend on the keys present
 print "# meta: ", $n - $failed, " passed, $failed failed\n";
 exit($failed ? 1 : 0);

@@ -92,6 +92,18 @@ selected(const char *name, int nfilters, char **filters)
 	return 0;
 }
 
+/* The checks this run will make (the TAP plan): selected tests not skipped, and --expect-isa's. */
+static int
+planned_checks(int nfilters, char **filters, int expect)
+{
+	int			n = expect;
+
+	for (int l = 0; all_lists[l] != NULL; l++)
+		for (const rq_test_case *t = all_lists[l]; t->name != NULL; t++)
+			n += selected(t->name, nfilters, filters) && !(rq_test_quick && t->statistical);
+	return n;
+}
+
 /* Checks --expect-isa; returns 1 on a mismatch. */
 static int
 check_expected_isa(const char *expect, int *number)
@@ -128,6 +140,8 @@ main(int argc, char **argv)
 
 	if (!bind_blas())
 		return 2;
+	if (!list)
+		printf("1..%d\n", planned_checks(nfilters, filters, expect != NULL));
 	if (expect != NULL)
 		failed += check_expected_isa(expect, &number);
 	for (int l = 0; all_lists[l] != NULL; l++)
@@ -143,7 +157,7 @@ main(int argc, char **argv)
 			}
 			if (rq_test_quick && t->statistical)
 			{
-				printf("# skipped in quick mode: %s\n", t->name);
+				printf("# skipped (statistical, not run in --quick mode): %s\n", t->name);
 				continue;
 			}
 			current_failures = 0;
