@@ -141,13 +141,17 @@ DROP INDEX h_expr;
 
 -- 6. NaN never enters a vector, not even through a hand-made avg state.
 SELECT vector_avg('{1,NaN,2}'::float8[]);
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_avg('{1,Infinity,2}'::float8[]);
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_avg('{2,1,4}'::float8[]);
 
 -- 7. The inspection functions refuse a partitioned index with a hint, and
 --    read each partition's index.
 SELECT rabitq_index_stats('h_parts_ov');
+\echo :LAST_ERROR_SQLSTATE
 SELECT rabitq_index_check('h_parts_ov');
+\echo :LAST_ERROR_SQLSTATE
 SELECT sum(entries) FROM pg_partition_tree('h_parts_ov') t, rabitq_index_stats(t.relid) WHERE t.isleaf;
 
 -- 8. One row far from every centroid does not move the drift statistic:

@@ -17,17 +17,31 @@ SELECT v FROM t ORDER BY v;
 
 -- Errors.
 SELECT '{NULL}'::real[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{1,NULL,3}'::integer[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{{1,2},{3,4}}'::real[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{}'::real[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{NaN}'::real[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{Infinity}'::double precision[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{1e300}'::double precision[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{1e100}'::numeric[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{NaN}'::numeric[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT ARRAY[1,2,3]::vector(2);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3]'::vector::vector(2);
+\echo :LAST_ERROR_SQLSTATE
 SELECT array_fill(1, ARRAY[16001])::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT ARRAY['a']::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT ARRAY[1,2]::bigint[]::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM t ORDER BY v;

@@ -16,10 +16,15 @@ SELECT cosine_distance('[1,1,1]', '[1,1,1]') >= 0 AS clamped;
 
 -- Different dimensions are an error for every binary function.
 SELECT l2_distance('[1,2]', '[1,2,3]');
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2]'::vector <#> '[1,2,3]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2]'::vector <=> '[1,2,3]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2]'::vector <+> '[1,2,3]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2]'::vector + '[1,2,3]';
+\echo :LAST_ERROR_SQLSTATE
 
 -- Against a double-precision reference computed from the arrays: random
 -- vectors up to 2000 dimensions (relative error of float accumulation).
@@ -58,13 +63,21 @@ SELECT '[1,2,3]'::vector + '[4,5,6]', '[1,2,3]'::vector - '[4,5,6]', '[1,2,3]'::
 SELECT '[1,2]'::vector || '[3]';
 SELECT subvector('[1,2,3,4,5]', 2, 3), subvector('[1,2,3,4,5]', 0, 2), subvector('[1,2,3,4,5]', 4, 10);
 SELECT subvector('[1,2,3]', 4, 1);
+\echo :LAST_ERROR_SQLSTATE
 SELECT subvector('[1,2,3]', 1, 0);
+\echo :LAST_ERROR_SQLSTATE
 SELECT subvector('[1,2,3]', 2147483647, 2147483647);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[3e38]'::vector + '[3e38]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[-3e38]'::vector - '[3e38]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1e30]'::vector * '[1e30]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1e-30]'::vector * '[1e-30]';
+\echo :LAST_ERROR_SQLSTATE
 SELECT array_fill(1, ARRAY[8000])::vector || array_fill(1, ARRAY[8001])::vector;
+\echo :LAST_ERROR_SQLSTATE
 
 -- Comparison operators and the btree operator class.
 SELECT '[1,2]'::vector < '[1,3]', '[1,2]'::vector < '[1,2,0]', '[2]'::vector > '[1,9,9]';
@@ -75,9 +88,11 @@ INSERT INTO cmp VALUES ('[1,2,3]'), ('[1,2]'), ('[1,2,4]'), ('[0,5]'), ('[1,2,3]
 SELECT v FROM cmp ORDER BY v;
 SELECT DISTINCT v FROM cmp ORDER BY v DESC;
 CREATE UNIQUE INDEX cmp_v ON cmp (v);
+\echo :LAST_ERROR_SQLSTATE
 DELETE FROM cmp WHERE ctid = (SELECT max(ctid) FROM cmp WHERE v = '[1,2,3]');
 CREATE UNIQUE INDEX cmp_v ON cmp (v);
 INSERT INTO cmp VALUES ('[1,2,3]');
+\echo :LAST_ERROR_SQLSTATE
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT v FROM cmp WHERE v = '[0,5]';
 SELECT v FROM cmp WHERE v = '[0,5]';
@@ -88,10 +103,13 @@ SELECT avg(v), sum(v) FROM (VALUES ('[1,2,3]'::vector), ('[3,5,7]'), (NULL)) t(v
 SELECT avg(v), sum(v) FROM (VALUES (NULL::vector)) t(v);
 SELECT avg(v) FROM cmp WHERE false;
 SELECT avg(v) FROM (VALUES ('[1,2]'::vector), ('[1,2,3]')) t(v);
+\echo :LAST_ERROR_SQLSTATE
 SELECT sum(v) FROM (VALUES ('[1,2]'::vector), ('[1,2,3]')) t(v);
+\echo :LAST_ERROR_SQLSTATE
 SELECT g % 2 AS grp, avg(ARRAY[g, -g]::vector), sum(ARRAY[g, 1]::vector)
 FROM generate_series(1, 10) g GROUP BY g % 2 ORDER BY 1;
 SELECT sum(v) FROM (VALUES ('[3e38]'::vector), ('[3e38]')) t(v);
+\echo :LAST_ERROR_SQLSTATE
 
 -- Parallel aggregation gives the same result as serial (integer sums are exact).
 CREATE TABLE agg_rows AS SELECT ARRAY[g % 97, g % 13, 1]::vector AS v FROM generate_series(1, 50000) g;
@@ -114,8 +132,14 @@ SELECT vector_accum('{0}', '[1,2]'), vector_accum('{1,5,5}', '[1,2]');
 SELECT vector_combine('{1,1,1}', '{2,2,2}'), vector_combine('{0}', '{2,2,2}');
 SELECT vector_avg('{4,2,6}'), vector_avg('{0}');
 SELECT vector_accum('{1,5}', '[1,2]');
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_accum('{}', '[1,2]');
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_accum('{{1,2}}', '[1]');
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_accum('{0,5}', '[1]');
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_accum('{-1,5}', '[1]');
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_combine('{1,1,1}', '{1,1}');
+\echo :LAST_ERROR_SQLSTATE

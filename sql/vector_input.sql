@@ -29,52 +29,80 @@ FROM samples;
 
 -- Syntax errors.
 SELECT ''::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '1,2,3'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3]]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3] x'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[,1]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1 2]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[hello,1]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{1,2,3}'::vector;
+\echo :LAST_ERROR_SQLSTATE
 
 -- Values that are not finite floats.
 SELECT '[NaN,1]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,Infinity]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[-inf]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[4e38]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,-1e39]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 
 -- Dimensions: at least 1, at most 16000.
 SELECT '[]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[ ]'::vector;
+\echo :LAST_ERROR_SQLSTATE
 SELECT vector_dims(('[' || array_to_string(array_fill(1, ARRAY[16000]), ',') || ']')::vector);
 SELECT ('[' || array_to_string(array_fill(1, ARRAY[16001]), ',') || ']')::vector;
+\echo :LAST_ERROR_SQLSTATE
 
 -- Type modifiers.
 SELECT '[1,2,3]'::vector(3);
 SELECT '[1,2]'::vector(3);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3,4]'::vector(3);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1]'::vector(0);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1]'::vector(16001);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1]'::vector(2,3);
+\echo :LAST_ERROR_SQLSTATE
 SELECT format_type('vector'::regtype, 768), format_type('vector'::regtype, -1);
 
 -- Arrays of vectors; the element typmod applies to each element.
 SELECT unnest('{"[1,2,3]", "[4,5,6]"}'::vector[]);
 SELECT '{"[1,2,3]"}'::vector(2)[];
+\echo :LAST_ERROR_SQLSTATE
 
 -- Bad input loses nothing: failed statements leave the table as it was.
 CREATE TABLE items (id int, v vector(3));
 INSERT INTO items VALUES (1, '[1,2,3]');
 INSERT INTO items VALUES (2, '[1,2]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO items VALUES (2, '[4,5,6]'), (3, '[7,8,NaN]');
+\echo :LAST_ERROR_SQLSTATE
 UPDATE items SET v = '[1,2,3,4]' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
 COPY items FROM stdin;
 4	[1,1,1]
 5	[1,1,1
 \.
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM items;
 \d items
 DROP TABLE items;
