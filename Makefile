@@ -8,18 +8,24 @@
 #   make test         deps, build, install, throwaway cluster, every suite
 #   make demo         deps, build, install, throwaway cluster, a search demo
 
-EXTENSION = vecrabitq
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+# vecrabitq: the vector type and the rabitq index, standalone.
+# vecrabitq_pgvector: the rabitq index for pgvector's vector and halfvec
+# (requires pgvector).  One library serves both.
+EXTENSION = vecrabitq vecrabitq_pgvector
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" vecrabitq.control)
 
-MODULE_big = $(EXTENSION)
+MODULE_big = vecrabitq
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# Both install scripts are made from sql/parts/ (the access method's part is
+# shared); older install scripts and the upgrade scripts are kept as written.
+DATA_built = build/sql/vecrabitq--$(EXTVERSION).sql build/sql/vecrabitq_pgvector--$(EXTVERSION).sql
+DATA = $(wildcard sql/vecrabitq--*.sql)
 
-REGRESS = install vector_input vector_cast vector_functions vector_binary \
+REGRESS = install upgrade vector_input vector_cast vector_functions vector_binary \
 	rabitq_options rabitq_scan rabitq_dims rabitq_vacuum \
 	rabitq_tenants rabitq_bad_input rabitq_hostile
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+REGRESS_OPTS = --load-extension=vecrabitq
 
 # No -march: SIMD code is compiled per function (target attributes) and
 # chosen at load time, so one binary runs on any x86-64.
@@ -53,6 +59,20 @@ all install installcheck:
 	@echo "pg_config not found: run 'make deps' (as root) first, or set PG_CONFIG" >&2
 	@exit 1
 endif
+
+build/sql/vecrabitq--$(EXTVERSION).sql: sql/parts/vecrabitq_head.sql sql/parts/vector_type.sql \
+		sql/parts/rabitq_am.sql sql/parts/vector_ops.sql
+	@mkdir -p $(dir $@)
+	cat $^ >$@
+
+build/sql/vecrabitq_pgvector--$(EXTVERSION).sql: sql/parts/pgvector_head.sql sql/parts/rabitq_am.sql \
+		sql/parts/pgvector_ops.sql
+	@mkdir -p $(dir $@)
+	cat $^ >$@
+
+# the regression tests' names, for the test runner's plan
+print-regress:
+	@echo $(REGRESS)
 
 # ---------------------------------------------------------------------------
 # Core unit tests and benchmarks (no server needed)
@@ -108,7 +128,7 @@ $(BUILD)/bench/bench_rabitq: test/bench/bench_rabitq.c test/unit/rq_testblocks.c
 	$(CC_CORE) $(CORE_CFLAGS) -Itest -O2 -o $@ test/bench/bench_rabitq.c test/unit/rq_testblocks.c \
 		$(CORE_SRCS) $(BLAS_LIBS) -lm
 
-.PHONY: unittest bench deps test demo fuzz
+.PHONY: unittest bench deps test demo fuzz print-regress
 unittest: $(BUILD)/unit/rq_unit
 	$(BUILD)/unit/rq_unit
 

@@ -10,38 +10,59 @@ CREATE TABLE snapshot AS SELECT count(*) AS n, rabitq_index_check('bad_l2') AS l
 
 -- text literals
 INSERT INTO bad VALUES (1001, 1, '[1,2');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1002, 1, '[1,,2]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1003, 1, '[]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1004, 1, '[NaN,1,2]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1005, 1, '[Infinity,1,2]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1006, 1, '[1e39,1,2]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1007, 1, '[1,2,3,4]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1008, 1, '[1,2]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1009, 1, '[1,2,3]x');
+\echo :LAST_ERROR_SQLSTATE
 -- zero and huge dimensions, wrong typmods
 INSERT INTO bad VALUES (1010, 1, array_fill(1, ARRAY[16001])::vector);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3]'::vector(0);
+\echo :LAST_ERROR_SQLSTATE
 SELECT '[1,2,3]'::vector(16001);
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1011, 1, '[1,2,3]'::vector(4));
+\echo :LAST_ERROR_SQLSTATE
 -- array casts
 INSERT INTO bad VALUES (1012, 1, ARRAY[1, NULL, 3]::vector);
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1013, 1, ARRAY['NaN', 1, 2]::real[]::vector);
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1014, 1, ARRAY[1, 2, 3, 4]::vector);
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1015, 1, '{}'::real[]::vector);
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1016, 1, ARRAY[[1, 2], [3, 4]]::vector);
+\echo :LAST_ERROR_SQLSTATE
 -- arithmetic results
 INSERT INTO bad VALUES (1017, 1, '[3e38,1,1]'::vector + '[3e38,1,1]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1018, 1, '[3e38,1,1]'::vector * '[10,1,1]');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO bad VALUES (1019, 1, '[1,2,3]'::vector + '[1,2]');
--- a zero vector has no cosine distance: refused by the cosine index; a
--- finite vector so large its squared norm overflows real is refused (here by
--- the L2 index: the cosine index normalizes it)
+\echo :LAST_ERROR_SQLSTATE
+-- a finite vector so large its squared norm overflows real is refused (here
+-- by the L2 index: the cosine index normalizes it)
 INSERT INTO bad VALUES (1021, 1, '[3e38,3e38,3e38]');
-INSERT INTO bad VALUES (1020, 1, '[0,0,0]');
+\echo :LAST_ERROR_SQLSTATE
 -- updates go through the same checks
 UPDATE bad SET v = '[1,2]' WHERE id = 1;
-UPDATE bad SET v = '[0,0,0]' WHERE id = 2;
+\echo :LAST_ERROR_SQLSTATE
 UPDATE bad SET v = v + '[3e38,3e38,3e38]' WHERE id = 3;
+\echo :LAST_ERROR_SQLSTATE
 
 -- nothing changed: the same rows, and once VACUUM has cleared the entries a
 -- failed statement left for its aborted row, the same index entries (and the

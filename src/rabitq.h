@@ -39,6 +39,11 @@
 
 /* Support function 1 of every opclass: returns the metric (rq_metric). */
 #define RABITQ_METRIC_PROC		1
+/*
+ * Support function 1 of a vector opclass returns its metric (rq_metric), plus
+ * RABITQ_HALF when the column holds IEEE half floats (pgvector's halfvec).
+ */
+#define RABITQ_HALF				0x100
 #define RABITQ_KEY_EQUAL_STRATEGY 2	/* `=` of key opclasses */
 #define RABITQ_NPROCS			1
 
@@ -70,6 +75,7 @@ typedef struct RabitqCodec
 	int			dim;
 	int			dp;
 	rq_metric	metric;
+	bool		half;			/* the column holds half floats (halfvec) */
 	int			lists;
 	int			ex_bits;		/* 0: no B-bit codes */
 	rq_rotation rotation;
@@ -80,6 +86,7 @@ typedef struct RabitqCodec
 	rq_ex_quantizer ex;			/* the B-bit quantizer's grid */
 	void	   *ex_work;		/* scratch: rq_ex_work_bytes */
 	float	   *prep;			/* scratch: D */
+	float	   *elems;			/* scratch: D, a halfvec's elements as floats */
 	float	   *residual;		/* scratch: Dp */
 } RabitqCodec;
 
@@ -122,7 +129,7 @@ extern int	rabitq_iterative_scan;
 extern int	rabitq_max_probes;
 extern int	rabitq_exact_limit;
 
-#define RABITQ_DEFAULT_EPSILON		3.5		/* the 1-bit stage's (see the README's measurements) */
+#define RABITQ_DEFAULT_EPSILON		3.0		/* the 1-bit stage's: no miss from 2.0 up, misses at 1.5 (README, Order) */
 #define RABITQ_DEFAULT_EX_EPSILON	4.0		/* the refining stage's */
 #define RABITQ_MAX_EPSILON			10.0
 #define RABITQ_EPSILON_GROWTH		1.5		/* a late row widens the bounds this much ... */
@@ -203,6 +210,7 @@ extern void RabitqReadArray(Relation index, BlockNumber start, Size elem_size, S
 extern RabitqCache *RabitqGetCache(Relation index);
 extern Buffer RabitqReadBuffer(Relation index, const RabitqCache *cache, BlockNumber blkno);
 extern rq_metric RabitqIndexMetric(Relation index, int vector_attno);
+extern bool RabitqIndexHalf(Relation index, int vector_attno);
 extern int	RabitqIndexDimensions(Relation index, int vector_attno);
 
 /* rabitq_lists.c: list directory entries and how many lists a scan probes */
@@ -214,9 +222,11 @@ extern void RabitqSetExHint(Relation index, const RabitqCache *cache, int list, 
 extern int	RabitqProbes(Relation index, int lists, rq_metric metric);
 
 /* rabitq_encode.c: the codec */
-extern void RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed, int ex_bits);
+extern void RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, bool half, uint64 seed,
+							int ex_bits);
 extern void RabitqCodecSetCentroids(RabitqCodec *codec, int lists, float *centroids);
-extern void RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *rotated);
+extern const float *RabitqVectorFloats(const RabitqCodec *codec, Datum value, float *buf, int *dim);
+extern bool RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *rotated);
 extern void RabitqEncodeEntry(const RabitqCodec *codec, const float *rotated, int list,
 							  RabitqEntry *e);
 extern void RabitqEncodeOrigin(const RabitqCodec *codec, const float *rotated, RabitqEntry *e);

@@ -91,14 +91,15 @@ DefaultLists(double rows)
 	return (int) Max(1.0, Min(lists, (double) RABITQ_MAX_LISTS));
 }
 
-/* The vector of a row, checked and preprocessed into prep (and rotated when rotated is not NULL); false for NULL. */
+/*
+ * The vector of a row, checked and preprocessed into prep (and rotated when
+ * rotated is not NULL); false for a row that is not indexed (NULL, or zero
+ * under cosine).
+ */
 static bool
 RowVector(BuildState *bs, Datum value, bool isnull, float *prep, float *rotated)
 {
-	if (isnull)
-		return false;
-	RabitqEncodeVector(&bs->codec, value, prep, rotated);
-	return true;
+	return !isnull && RabitqEncodeVector(&bs->codec, value, prep, rotated);
 }
 
 /* ---- phase 1: sampling ---- */
@@ -214,17 +215,23 @@ BuildMemory(const BuildState *bs, int samples, int lists)
 	return need;
 }
 
+/* Rows a sample for `lists` lists out of `rows` would hold with memory enough. */
+static int
+WantedSamples(int lists, double rows)
+{
+	return (int) Min((double) lists * RABITQ_SAMPLES_PER_LIST, Max(rows, 1.0));
+}
+
 /*
  * Rows to sample for `lists` lists out of at most `rows`: 50 per list, fewer
- * (down to 10 per list, with a NOTICE) when maintenance_work_mem is short;
- * ERROR if even that does not fit, naming the setting.  `report` sends the
- * NOTICE about a reduced sample.
+ * (down to 10 per list; ReportLists says so) when maintenance_work_mem is
+ * short; ERROR if even that does not fit, naming the setting.
  */
 static int
-PlanSample(const BuildState *bs, int lists, double rows, bool report)
+PlanSample(const BuildState *bs, int lists, double rows)
 {
 	Size		budget = (Size) maintenance_work_mem * 1024;
-	int			want = (int) Min((double) lists * RABITQ_SAMPLES_PER_LIST, Max(rows, 1.0));
+	int			want = WantedSamples(lists, rows);
 	int			fewest = (int) Min((double) lists * RABITQ_MIN_ROWS_PER_LIST, Max(rows, 1.0));
 	int			samples = want;
 
@@ -237,11 +244,6 @@ PlanSample(const BuildState *bs, int lists, double rows, bool report)
 						BuildMemory(bs, samples, lists) / (1024 * 1024) + 1, maintenance_work_mem / 1024),
 				 errhint("Increase maintenance_work_mem to at least %zu MB, or build with fewer lists.",
 						 BuildMemory(bs, samples, lists) / (1024 * 1024) + 1)));
-	if (report && samples < want)
-		ereport(NOTICE,
-				(errmsg("rabitq samples %d rows for %d lists instead of %d to fit maintenance_work_mem",
-						samples, lists, want),
-				 errhint("Increase maintenance_work_mem for better lists.")));
 	return samples;
 }
 
@@ -512,20 +514,43 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 
 /* ---- entry points ---- */
 
-/* The NOTICEs about how lists were chosen and whether they have enough data. */
+/*
+ * The NOTICEs saying what was built: the lists (derived, or fewer than asked
+ * for), whether they had enough data, and a sample of `samples` rows cut
+ * short by memory.  An empty table is a normal start (an index made before
+ * loading, or the shell of a distributed table): one NOTICE says what
+ * happens next.
+ */
 static void
-ReportLists(int lists, bool derived, double rows, int requested)
+ReportLists(int lists, int requested, bool derived, double rows, int samples, bool memory_short)
 {
+	if (rows == 0)
+	{
+		ereport(NOTICE,
+				(errmsg("rabitq index built on an empty table, with one list"),
+				 errdetail("Rows inserted later all go into that list: lists are trained on the rows present at build."),
+				 errhint("REINDEX once the table holds its data.")));
+		return;
+	}
 	if (derived)
 		ereport(NOTICE,
 				(errmsg("rabitq index built with lists = %d (derived from %.0f rows)", lists, rows),
 				 errhint("Set WITH (lists = N) to choose the number of lists.")));
-	if (rows < (double) requested * RABITQ_MIN_ROWS_PER_LIST)
+	else if (lists < requested)
+		ereport(NOTICE,
+				(errmsg("rabitq index built with lists = %d, not %d: the table has %.0f rows", lists, requested, rows),
+				 errhint("REINDEX once the table holds its data to get the lists asked for.")));
+	if (lists == requested && rows < (double) requested * RABITQ_MIN_ROWS_PER_LIST)
 		ereport(NOTICE,
 				(errmsg("rabitq index created with little data"),
 				 errdetail("The table has %.0f rows for lists = %d; lists trained on fewer than %d rows each give low recall.",
 						   rows, requested, RABITQ_MIN_ROWS_PER_LIST),
-				 errhint("Drop the index until the table has more data, or use fewer lists.")));
+				 errhint("REINDEX once the table holds its data, or use fewer lists.")));
+	if (memory_short)
+		ereport(NOTICE,
+				(errmsg("rabitq samples %d rows for %d lists instead of %d to fit maintenance_work_mem",
+						samples, lists, WantedSamples(lists, rows)),
+				 errhint("Increase maintenance_work_mem for better lists.")));
 }
 
 /* Sets up the parts of the build state that do not depend on the data. */
@@ -542,7 +567,8 @@ InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexIn
 
 	RabitqKeyLayoutInit(index, &bs->keys);
 	RabitqCodecInit(&bs->codec, RabitqIndexDimensions(index, bs->keys.vector_attno),
-					RabitqIndexMetric(index, bs->keys.vector_attno), RABITQ_ROTATION_SEED, ex_bits);
+					RabitqIndexMetric(index, bs->keys.vector_attno),
+					RabitqIndexHalf(index, bs->keys.vector_attno), RABITQ_ROTATION_SEED, ex_bits);
 	RabitqComputeGeometry(&bs->geom, bs->codec.dp, bs->keys.key_bytes, ex_bits);
 	bs->prep = palloc(sizeof(float) * bs->codec.dim);
 	bs->entry.code = palloc(sizeof(uint64_t) * bs->geom.words);
@@ -634,14 +660,14 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	requested = (opts && opts->lists > 0) ? opts->lists : DefaultLists(tuples);
 	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(2.0 * tuples + 1000.0) : 0;
 	/* room for twice the estimate: estimates of fresh tables are rough */
-	SampleWithCapacity(&bs, &sample, PlanSample(&bs, requested, 2.0 * tuples + 1000.0, true));
+	SampleWithCapacity(&bs, &sample, PlanSample(&bs, requested, 2.0 * tuples + 1000.0));
 	if (sample.seen > sample.capacity)
 	{
 		int			capacity;
 
 		if (!(opts && opts->lists > 0))
 			requested = DefaultLists(sample.seen);
-		capacity = PlanSample(&bs, requested, sample.seen, true);
+		capacity = PlanSample(&bs, requested, sample.seen);
 		if (capacity > 2 * sample.capacity)
 		{
 			pfree(sample.rows);
@@ -655,8 +681,9 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* phase 2: k-means; never more lists than sampled rows (one list for none) */
 	bs.lists = Max(1, Min(requested, sample.count));
 	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(sample.seen) : 0;
-	PlanSample(&bs, bs.lists, sample.count, false);
-	ReportLists(bs.lists, !(opts && opts->lists > 0), sample.seen, requested);
+	PlanSample(&bs, bs.lists, sample.count);
+	ReportLists(bs.lists, requested, !(opts && opts->lists > 0), sample.seen, sample.count,
+				PlanSample(&bs, bs.lists, sample.seen) < WantedSamples(bs.lists, sample.seen));
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_KMEANS);
 	ClusterSample(&bs, &sample);
 	pfree(sample.rows);

@@ -13,13 +13,27 @@
 
 #include "rabitq.h"
 
-/* The metric of the vector column's opclass (support function 1). */
-rq_metric
-RabitqIndexMetric(Relation index, int vector_attno)
+/* What support function 1 of the vector column's opclass says: metric, RABITQ_HALF. */
+static int32
+ColumnKind(Relation index, int vector_attno)
 {
 	FmgrInfo   *proc = index_getprocinfo(index, vector_attno + 1, RABITQ_METRIC_PROC);
 
-	return (rq_metric) DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+	return DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+}
+
+/* The metric of the vector column's opclass. */
+rq_metric
+RabitqIndexMetric(Relation index, int vector_attno)
+{
+	return (rq_metric) (ColumnKind(index, vector_attno) & ~RABITQ_HALF);
+}
+
+/* Whether the vector column holds half floats (pgvector's halfvec). */
+bool
+RabitqIndexHalf(Relation index, int vector_attno)
+{
+	return (ColumnKind(index, vector_attno) & RABITQ_HALF) != 0;
 }
 
 /* Dimensions of the indexed vector column (its typmod); ERROR without one. */
@@ -57,8 +71,8 @@ RabitqBuildCache(Relation index, const RabitqMetaPageData *meta)
 	cache->posting_start = meta->posting_start;
 	cache->posting_buckets = meta->posting_buckets;
 	cache->build_id = meta->build_id;
-	RabitqCodecInit(&cache->codec, meta->dimensions, (rq_metric) meta->metric, meta->rotation_seed,
-					meta->ex_bits);
+	RabitqCodecInit(&cache->codec, meta->dimensions, (rq_metric) meta->metric,
+					RabitqIndexHalf(index, cache->keys.vector_attno), meta->rotation_seed, meta->ex_bits);
 	RabitqComputeGeometry(&cache->geom, cache->codec.dp, meta->key_bytes, meta->ex_bits);
 	centroids = palloc(mul_size(sizeof(float), mul_size(lists, cache->codec.dp)));
 	cache->dir_page = palloc(sizeof(BlockNumber) * lists);

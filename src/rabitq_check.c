@@ -201,7 +201,9 @@ CheckRow(CheckState *cs, int list, const RabitqLane *stored)
 		Corrupt(cs, psprintf("Heap row (%u,%u) has a NULL vector but is indexed.",
 							 ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid)));
 	/* the very encoder that wrote the entry */
-	RabitqEncodeVector(&c->codec, values[vattno], c->codec.prep, cs->rotated);
+	if (!RabitqEncodeVector(&c->codec, values[vattno], c->codec.prep, cs->rotated))
+		Corrupt(cs, psprintf("Heap row (%u,%u) has a zero vector, which cosine leaves out, but is indexed.",
+							 ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid)));
 	RabitqEncodeEntry(&c->codec, cs->rotated, list, &cs->entry);
 	if (!SameEntry(&c->geom, &cs->entry, stored, true))
 		Corrupt(cs, psprintf("The code of heap row (%u,%u) in list %d does not match its vector.",
@@ -394,8 +396,9 @@ HeapRowPresent(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 	CheckState *cs = arg;
 
 	(void) index;
-	(void) values;
-	if (!alive || isnull[cs->cache->keys.vector_attno])
+	/* rows with a NULL vector, and zero vectors under cosine, are not indexed */
+	if (!alive || isnull[cs->cache->keys.vector_attno] ||
+		!RabitqEncodeVector(&cs->cache->codec, values[cs->cache->keys.vector_attno], cs->cache->codec.prep, NULL))
 		return;
 	cs->visible++;
 	if (!bsearch(tid, cs->tids, cs->ntids, sizeof(ItemPointerData), CompareTids))
@@ -438,7 +441,9 @@ CheckPosting(CheckState *cs, const char *posting)
 		{
 			stored.ex_code = RabitqExLaneCode(posting + sizeof(RabitqPosting));
 			RabitqExLaneFactors(&c->geom, posting + sizeof(RabitqPosting), &stored.f.add, &stored.ex_f);
-			RabitqEncodeVector(&c->codec, values[c->keys.vector_attno], c->codec.prep, cs->rotated);
+			if (!RabitqEncodeVector(&c->codec, values[c->keys.vector_attno], c->codec.prep, cs->rotated))
+				Corrupt(cs, psprintf("The posting of heap row (%u,%u) names a zero vector, which cosine leaves out.",
+									 ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid)));
 			RabitqEncodeOrigin(&c->codec, cs->rotated, &cs->entry);
 			if (!SameEntry(&c->geom, &cs->entry, &stored, false))
 				Corrupt(cs, psprintf("The posting of heap row (%u,%u) holds a code that does not match its vector.",

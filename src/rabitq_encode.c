@@ -19,17 +19,19 @@
  * lists yet.
  */
 void
-RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, uint64 seed, int ex_bits)
+RabitqCodecInit(RabitqCodec *codec, int dim, rq_metric metric, bool half, uint64 seed, int ex_bits)
 {
 	memset(codec, 0, sizeof(*codec));
 	codec->dim = dim;
 	codec->dp = rq_padded_dim(dim);
 	codec->metric = metric;
+	codec->half = half;
 	codec->ex_bits = ex_bits;
 	codec->signs = palloc(sizeof(float) * rq_rotation_floats(codec->dp));
 	rq_rotation_generate(codec->dp, seed, codec->signs);
 	rq_rotation_init(&codec->rotation, dim, codec->signs);
 	codec->prep = palloc(sizeof(float) * dim);
+	codec->elems = palloc(sizeof(float) * dim);
 	codec->residual = palloc(sizeof(float) * codec->dp);
 	codec->origin = palloc0(sizeof(float) * codec->dp);
 	if (ex_bits > 0)
@@ -55,26 +57,44 @@ RabitqCodecSetCentroids(RabitqCodec *codec, int lists, float *centroids)
 }
 
 /*
- * A row's vector preprocessed for the metric (D floats into prep) and, when
- * rotated is not NULL, rotated (Dp floats); ERROR when the index cannot hold
- * it (other dimensions, zero under cosine).  The error goes to whoever
- * stores the row: scans never see such a value.
+ * The elements of a vector datum of the codec's column as floats, and its
+ * dimensions in *dim: the datum's own array for vector, or converted into
+ * buf (room for D floats) for halfvec, whose header is vector's (int16
+ * dimensions, int16 unused) followed by IEEE half floats.  A halfvec of other
+ * than D dimensions is not converted: its caller reports the mismatch.
  */
-void
-RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *rotated)
+const float *
+RabitqVectorFloats(const RabitqCodec *codec, Datum value, float *buf, int *dim)
 {
 	Vector	   *vec = DatumGetVector(value);
 
-	if (vec->dim != codec->dim)
+	*dim = vec->dim;
+	if (!codec->half)
+		return vec->x;
+	if (vec->dim == codec->dim)
+		rq_dist.half_to_float((const uint16_t *) vec->x, buf, (size_t) vec->dim);
+	return buf;
+}
+
+/*
+ * A row's vector preprocessed for the metric (D floats into prep) and, when
+ * rotated is not NULL, rotated (Dp floats); false when the index leaves the
+ * row out: a zero vector under cosine has no distance to anything (NaN, last
+ * in any order), so, as pgvector's indexes do, the row is stored in the
+ * table but not in the index.  ERROR for other dimensions; the error goes to
+ * whoever stores the row: scans never see such a value.
+ */
+bool
+RabitqEncodeVector(const RabitqCodec *codec, Datum value, float *prep, float *rotated)
+{
+	int			dim;
+	const float *x = RabitqVectorFloats(codec, value, codec->elems, &dim);
+
+	if (dim != codec->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", codec->dim, vec->dim)));
-	if (rq_encode_vector(&codec->rotation, codec->metric, vec->x, prep, rotated) == RQ_ERR_ZERO_VECTOR)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("zero vector cannot be indexed with vector_cosine_ops"),
-				 errdetail("Cosine distance is undefined for a vector whose elements are all zero."),
-				 errhint("Store a non-zero vector, or use vector_l2_ops.")));
+				 errmsg("expected %d dimensions, not %d", codec->dim, dim)));
+	return rq_encode_vector(&codec->rotation, codec->metric, x, prep, rotated) != RQ_ERR_ZERO_VECTOR;
 }
 
 /* The error for a vector whose entry would hold a factor beyond float. */

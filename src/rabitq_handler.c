@@ -248,3 +248,25 @@ rabitq_support_cosine(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(RQ_METRIC_COSINE);
 }
+
+/* The same for pgvector's halfvec (vecrabitq_pgvector): the metric, and half floats. */
+PG_FUNCTION_INFO_V1(rabitq_support_l2_half);
+Datum
+rabitq_support_l2_half(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(RQ_METRIC_L2 | RABITQ_HALF);
+}
+
+PG_FUNCTION_INFO_V1(rabitq_support_ip_half);
+Datum
+rabitq_support_ip_half(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(RQ_METRIC_IP | RABITQ_HALF);
+}
+
+PG_FUNCTION_INFO_V1(rabitq_support_cosine_half);
+Datum
+rabitq_support_cosine_half(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(RQ_METRIC_COSINE | RABITQ_HALF);
+}

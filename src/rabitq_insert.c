@@ -385,7 +385,13 @@ rabitqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, 
 	entry.ex_code = palloc(Max(cache->geom.ex_code_bytes, 1));
 
 	/* every check that can fail on the value comes before any page changes */
-	RabitqEncodeVector(codec, values[cache->keys.vector_attno], codec->prep, rotated);
+	if (!RabitqEncodeVector(codec, values[cache->keys.vector_attno], codec->prep, rotated))
+	{
+		/* a zero vector under cosine is stored in the table only (as in pgvector) */
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(ctx);
+		return false;
+	}
 	if (cache->keys.nkeys > 0)
 	{
 		key = palloc(cache->keys.key_bytes);

@@ -1,26 +1,34 @@
 /*
  * rabitq_scan.c
- *	  Ordered index scans (doc/DESIGN.md 6).
+ *	  Ordered index scans (doc/DESIGN.md 6): the access method's scan entry
+ *	  points, the exact ranking of a small tenant from its postings, and the
+ *	  stream of rows.  Probing lists is rabitq_probe.c; what a candidate is,
+ *	  and the refining stage, rabitq_candidates.c.
  *
- * On the first call: preprocess and rotate the query, rank the lists by
- * their centroids, and probe the first `probes` of them: for each block of
- * each probed list, estimate the eight distances and lower bounds with the
- * dispatched kernels and push every live entry into the streaming re-rank.
- * Each call then takes the next row from the re-rank, whose exact distance
- * comes from the heap tuple (fetched with the scan's MVCC snapshot, so rows
- * the snapshot cannot see drop out), so xs_recheckorderby is false.
+ * On the first call: preprocess and rotate the query; then either rank a
+ * small tenant's postings (StartExactScan) or probe the nearest `probes`
+ * lists.  Every candidate waits in the streaming re-rank (rq_rerank.h)
+ * under a lower bound: the 1-bit one, then, when it comes first, the one of
+ * its B-bit code (ex_bits > 0), and when it comes first again its exact
+ * distance from the heap tuple (fetched with the scan's MVCC snapshot, so
+ * rows the snapshot cannot see drop out).  A row goes out as soon as its
+ * exact distance is no larger than every bound still waiting, so
+ * xs_recheckorderby is false.
  *
  * Ordering.  The re-rank runs in strict mode: within an epoch every row
- * comes out at an exact distance no smaller than the previous row's.  A row
- * whose RaBitQ lower bound overestimated its distance (the bound holds for
- * about 94 % of pairs at epsilon 1.9) is found only after a farther row went
- * out; it is set aside, not emitted out of order.  The first epoch covers
- * the first `probes` lists, so ORDER BY ... LIMIT k is exactly ordered
- * whenever those lists hold k rows.  When the executor asks for more (a
- * filter removed rows), a new epoch starts: rabitq.iterative_scan probes the
- * next lists (up to rabitq.max_probes) and the set-aside rows rejoin; the
- * order restarts there, so a row of a later epoch can be closer than one
- * returned earlier, as if an earlier search with fewer probes had missed it.
+ * comes out at an exact distance no smaller than the previous row's.  The
+ * bounds hold with high probability (at the default epsilons no true
+ * neighbour was lost on sift1m or on queries far from the data, with every
+ * list probed); a row whose bound was violated would be found only after a
+ * farther row went out.  It is set aside, not emitted out of order, and the
+ * scan widens its bounds for the rest of its work (LearnFromLateRows).  The
+ * first epoch covers the first `probes` lists, so ORDER BY ... LIMIT k is
+ * exactly ordered whenever those lists hold k rows.  When the executor asks
+ * for more (a filter removed rows), a new epoch starts: rabitq.iterative_scan
+ * probes the next lists (up to rabitq.max_probes) and the set-aside rows
+ * rejoin; the order restarts there, so a row of a later epoch can be closer
+ * than one returned earlier, as if an earlier search with fewer probes had
+ * missed it.
  *
  * A NULL query, or a zero query under cosine, has no order: every distance
  * is NULL (or NaN), so all rows are returned in index order.
@@ -89,13 +97,14 @@ ExactDistance(IndexScanDesc scan, ItemPointer tid, double *distance)
 		if (!isnull[vattno] &&
 			(!so->run.exact || RabitqKeyRowMatches(&so->cache->keys, &so->run.filter, values, isnull)))
 		{
-			Vector	   *v = DatumGetVector(values[vattno]);
-			Vector	   *q = so->run.raw_query;
+			const RabitqCodec *c = &so->cache->codec;
+			int			dim;
+			const float *v = RabitqVectorFloats(c, values[vattno], so->run.row_elems, &dim);
 
-			if (v->dim == q->dim)
+			if (dim == c->dim)
 			{
 				/* exactly the SQL operator's distance (rq_metric.h) */
-				*distance = rq_metric_distance(so->cache->codec.metric, q->x, v->x, v->dim);
+				*distance = rq_metric_distance(c->metric, so->run.raw_query, v, dim);
 				found = RQ_EXACT;
 			}
 		}
@@ -232,14 +241,17 @@ PrepareQuery(IndexScanDesc scan)
 	RabitqScanRun *run = &so->run;
 	const RabitqCodec *c = &so->cache->codec;
 
-	run->raw_query = DatumGetVector(scan->orderByData[0].sk_argument);
-	if (run->raw_query->dim != c->dim)
+	int			dim;
+
+	run->raw_query = RabitqVectorFloats(c, scan->orderByData[0].sk_argument, palloc(sizeof(float) * c->dim), &dim);
+	if (dim != c->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d", c->dim, run->raw_query->dim)));
+				 errmsg("different vector dimensions %d and %d", c->dim, dim)));
+	run->row_elems = palloc(sizeof(float) * c->dim);
 	run->query = palloc(sizeof(float) * c->dp);
 	/* cosine of a zero query: NaN for every row, no order */
-	return rq_encode_query(&c->rotation, c->metric, run->raw_query->x, palloc(sizeof(float) * c->dim),
+	return rq_encode_query(&c->rotation, c->metric, run->raw_query, palloc(sizeof(float) * c->dim),
 						   run->query, &run->query_exp) != RQ_ERR_ZERO_VECTOR;
 }
 

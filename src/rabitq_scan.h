@@ -51,7 +51,8 @@ typedef struct RabitqScanRun
 	RabitqKeyFilter filter;		/* the key conditions */
 	float	   *query;			/* rotated query, Dp */
 	int			query_exp;		/* bounds are in units of 2^query_exp (rq_preprocess_query) */
-	Vector	   *raw_query;		/* for exact distances */
+	const float *raw_query;		/* D floats, for exact distances */
+	float	   *row_elems;		/* scratch: D, a halfvec row's elements as floats */
 	float		epsilon;		/* the 1-bit stage's bound multiplier, widened by late rows */
 	float		ex_epsilon;		/* the refining stage's */
 	size_t		late_seen;		/* late rows the bounds have been widened for */

@@ -4,7 +4,8 @@
 # reference.  Every identifier that is not an SQL keyword of the script must
 # be "@extschema@.name" or "pg_catalog.name", and every operator named in
 # OPERATOR(...), COMMUTATOR/NEGATOR or an operator class must be qualified.
-# Prints TAP-style lines (one per statement) and a summary.
+# Prints TAP-style lines (one per statement of all the scripts given) and a
+# summary.
 use strict;
 use warnings;
 
@@ -18,14 +19,18 @@ my %keywords = map { lc($_) => 1 } qw(
   CLASS FAMILY DEFAULT FOR USING BTREE HASH ADD ORDER BY STRATEGY SUPPORT
   ACCESS METHOD HANDLER INDEX TABLE REVOKE GRANT EXECUTE ON FROM TO PUBLIC ALL
   ALTER SET RESET SEARCH_PATH NOT LEAKPROOF SECURITY INVOKER DEFINER
-  MODULE_PATHNAME COMMENT IS
+  MODULE_PATHNAME COMMENT IS DO
   rabitq);  # access method names are global: they cannot be schema-qualified
 
-my $file = shift or die "usage: $0 SCRIPT\n";
-open(my $fh, '<', $file) or die "$file: $!";
-my $sql = do { local $/; <$fh> };
+@ARGV or die "usage: $0 SCRIPT...\n";
+my $sql = '';
+for my $file (@ARGV) {
+	open(my $fh, '<', $file) or die "$file: $!";
+	$sql .= do { local $/; <$fh> } . ";\n";
+}
 $sql =~ s/^\\.*$//mg;        # psql meta-commands
 $sql =~ s/--[^\n]*//g;        # comments
+$sql =~ s/\$\$.*?\$\$/''/gs;   # DO blocks' bodies (they qualify what they name, by review)
 $sql =~ s/'(?:[^']|'')*'/''/g;    # string literals
 
 my ($n, $failed) = (0, 0);
@@ -48,6 +53,7 @@ for my $stmt (split /;/, $sql) {
 		push @bad, $op unless $op =~ $qualified;
 	}
 	my ($what) = $s =~ /^(\w+ (?:OPERATOR CLASS|OPERATOR FAMILY|ACCESS METHOD|\w+)(?: \S+)?)/;
+	$what //= $s;
 	$n++;
 	if (@bad) {
 		$failed++;
@@ -56,5 +62,6 @@ for my $stmt (split /;/, $sql) {
 		print "ok $n - $what\n";
 	}
 }
+print "1..$n\n";	# the plan, once the statements are known (a run that dies prints none)
 print "# sql-lint: ", $n - $failed, " passed, $failed failed\n";
 exit($failed ? 1 : 0);
