@@ -7,6 +7,7 @@
 #   make bench        micro-benchmarks of the core kernels
 #   make test         deps, build, install, throwaway cluster, every suite
 #   make demo         deps, build, install, throwaway cluster, a search demo
+#   make mutants      deliberate bugs, one at a time: do the tests catch each? (developers)
 
 # vecrabitq: the vector type and the rabitq index, standalone.
 # vecrabitq_pgvector: the rabitq index for pgvector's vector and halfvec
@@ -24,7 +25,7 @@ DATA = $(wildcard sql/vecrabitq--*.sql)
 
 REGRESS = install upgrade vector_input vector_cast vector_functions vector_binary \
 	rabitq_options rabitq_scan rabitq_dims rabitq_vacuum \
-	rabitq_tenants rabitq_bad_input rabitq_hostile
+	rabitq_tenants rabitq_keys rabitq_bad_input rabitq_hostile
 REGRESS_OPTS = --load-extension=vecrabitq
 
 # No -march: SIMD code is compiled per function (target attributes) and
@@ -69,6 +70,9 @@ build/sql/vecrabitq_pgvector--$(EXTVERSION).sql: sql/parts/pgvector_head.sql sql
 		sql/parts/pgvector_ops.sql
 	@mkdir -p $(dir $@)
 	cat $^ >$@
+
+mutants:
+	test/tools/mutants.sh
 
 # the regression tests' names, for the test runner's plan
 print-regress:
@@ -128,7 +132,7 @@ $(BUILD)/bench/bench_rabitq: test/bench/bench_rabitq.c test/unit/rq_testblocks.c
 	$(CC_CORE) $(CORE_CFLAGS) -Itest -O2 -o $@ test/bench/bench_rabitq.c test/unit/rq_testblocks.c \
 		$(CORE_SRCS) $(BLAS_LIBS) -lm
 
-.PHONY: unittest bench deps test demo fuzz print-regress
+.PHONY: unittest bench deps test demo fuzz print-regress mutants
 unittest: $(BUILD)/unit/rq_unit
 	$(BUILD)/unit/rq_unit
 

@@ -154,3 +154,15 @@ RESET rabitq.iterative_scan;
 RESET enable_seqscan;
 DROP TABLE popt;
 DROP FUNCTION popt_rows();
+
+-- reindex_advised once the index holds more than twice the rows it was built
+-- on, and at least 10,000 (new rows like the old: drift stays near 1)
+CREATE TABLE grow (v vector(2));
+INSERT INTO grow SELECT ARRAY[i % 100, i % 37]::vector FROM generate_series(1, 4000) i;
+CREATE INDEX grow_v ON grow USING rabitq (v) WITH (lists = 4);
+SELECT build_rows, entries, reindex_advised FROM rabitq_index_stats('grow_v');
+INSERT INTO grow SELECT ARRAY[i % 100, i % 37]::vector FROM generate_series(1, 4000) i;
+SELECT entries, round(drift::numeric, 1) AS drift, reindex_advised FROM rabitq_index_stats('grow_v');
+INSERT INTO grow SELECT ARRAY[i % 100, i % 37]::vector FROM generate_series(1, 2001) i;
+SELECT entries, round(drift::numeric, 1) AS drift, reindex_advised FROM rabitq_index_stats('grow_v');
+DROP TABLE grow;

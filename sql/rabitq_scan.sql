@@ -67,7 +67,11 @@ SET rabitq.probes = 8;
 INSERT INTO items VALUES (5001, '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]');
 SELECT id FROM items ORDER BY v <-> '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]' LIMIT 1;
 DELETE FROM items WHERE id = 5001;
-SELECT id FROM items ORDER BY v <-> '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]' LIMIT 1;
+-- the deleted row is gone; what comes first is exact search's nearest (by distance: ties)
+SELECT id AS first_id, v <-> '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]' AS first_d FROM items
+	ORDER BY v <-> '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]' LIMIT 1 \gset
+SELECT :first_id <> 5001 AS deleted_row_gone,
+	:first_d = (SELECT min(v <-> '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]') FROM items) AS exact_nearest;
 VACUUM items;
 SELECT count(*) FROM (SELECT id FROM items ORDER BY v <-> '[9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9]') s;
 
@@ -117,8 +121,8 @@ INSERT INTO ex SELECT i, ARRAY[i, 1, 2]::vector FROM generate_series(1, 300) i;
 CREATE INDEX ex_v ON ex USING rabitq ((v::vector(3))) WITH (lists = 2);
 CREATE INDEX ul_part ON ul USING rabitq (v) WITH (lists = 2) WHERE id > 150;
 SET enable_seqscan = off;
-SELECT id FROM ul ORDER BY v <-> '[10,1,2,3]' LIMIT 2;
-SELECT id FROM ex ORDER BY v::vector(3) <-> '[10,1,2]' LIMIT 2;
+SELECT id FROM ul ORDER BY v <-> '[10.2,1,2,3]' LIMIT 2;   -- 10, 11 (no ties)
+SELECT id FROM ex ORDER BY v::vector(3) <-> '[10.2,1,2]' LIMIT 2;
 EXPLAIN (COSTS OFF) SELECT id FROM ul WHERE id > 150 ORDER BY v <-> '[10,1,2,3]' LIMIT 2;
 SELECT id FROM ul WHERE id > 150 ORDER BY v <-> '[10,1,2,3]' LIMIT 2;
 RESET enable_seqscan;

@@ -176,12 +176,24 @@ SELECT count(*), bool_and(owner = current_user::uuid AND tenant_id = 5) FROM (SE
 -- 4. a generic plan, prepared once and executed as two roles
 SET plan_cache_mode = force_generic_plan;
 PREPARE nearest(vector) AS SELECT id, owner FROM items ORDER BY embedding <-> $1 LIMIT 3;
+-- each role gets its own exact top 3 (the truth table, as a set: ties)
+CREATE FUNCTION pg_temp.own_top3(got regclass) RETURNS TABLE (own_rows bool, exact_top3 bool)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY EXECUTE format('SELECT bool_and(owner = current_user::uuid), array_agg(id ORDER BY id) =
+		(SELECT array_agg(x ORDER BY x) FROM truth, unnest(ids[1:3]) x WHERE truth.owner = current_user::uuid AND qid = 1)
+		FROM %s', got);
+END $$;
 SET ROLE "aaaaaaaa-0000-0000-0000-000000000000";
 EXPLAIN (COSTS OFF) EXECUTE nearest(array_fill(0, ARRAY[16])::vector);
-EXECUTE nearest(:'q1');
+CREATE TEMP TABLE got_a AS EXECUTE nearest(:'q1');
+SELECT * FROM pg_temp.own_top3('got_a');
 SET ROLE "cccccccc-0000-0000-0000-000000000000";
-EXECUTE nearest(:'q1');
+CREATE TEMP TABLE got_c AS EXECUTE nearest(:'q1');
+SELECT * FROM pg_temp.own_top3('got_c');
 RESET ROLE;
+DROP TABLE got_a, got_c;
+DROP FUNCTION pg_temp.own_top3(regclass);
 DEALLOCATE nearest;
 RESET plan_cache_mode;
 
@@ -257,11 +269,12 @@ SELECT id FROM docs WHERE tag = repeat('x', 63) ORDER BY embedding <-> '[1,1,1]'
 RESET enable_seqscan;
 
 -- 8. hygiene: scan statistics (DEBUG1) depend on every row near the query,
--- so a role subject to the policy gets none (the same query shows them to
--- the superuser running this file: the control); nothing is SECURITY
--- DEFINER or LEAKPROOF
+-- so a role subject to the policy gets none (the superuser running this
+-- file sees them: the control, here with a key condition, so its counts are
+-- those of one tenant's lanes); nothing is SECURITY DEFINER or LEAKPROOF
 SET client_min_messages = debug1;
-SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> :'q1' LIMIT 3) s;
+SELECT count(*) FROM (SELECT id FROM items WHERE owner = 'aaaaaaaa-0000-0000-0000-000000000000'
+	ORDER BY embedding <-> :'q1' LIMIT 3) s;
 RESET client_min_messages;
 SET ROLE "cccccccc-0000-0000-0000-000000000000";
 SET client_min_messages = debug1;

@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More tests => 15;
+use Test::More tests => 17;
 use Time::HiRes qw(usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -111,5 +111,22 @@ $node->safe_psql('postgres', 'CREATE INDEX items_v ON items USING rabitq (v) WIT
 index_matches_table('after building again');
 $node->safe_psql('postgres', q{DELETE FROM items WHERE id % 3 = 0; VACUUM items});
 index_matches_table('after deletes and VACUUM on the new index');
+
+# --- an unlogged table's index after a crash: reset to its empty init fork -----
+$node->safe_psql('postgres', q{
+	CREATE UNLOGGED TABLE ul (id int, v vector(32));
+	INSERT INTO ul SELECT id, v FROM items LIMIT 2000;
+	CREATE INDEX ul_v ON ul USING rabitq (v) WITH (lists = 8);
+	CHECKPOINT;
+});
+$node->stop('immediate');
+$node->start;
+is($node->safe_psql('postgres', q{SET enable_seqscan = off;
+	SELECT (SELECT count(*) FROM ul), (SELECT count(*) FROM (SELECT id FROM ul ORDER BY v <-> NULL) s)}), '0|0',
+	'an unlogged table and its rabitq index are empty after a crash');
+$node->safe_psql('postgres', q{INSERT INTO ul SELECT id, v FROM items LIMIT 300});
+is($node->safe_psql('postgres', q{SET enable_seqscan = off;
+	SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM ul ORDER BY v <-> (SELECT v FROM items LIMIT 1)) s;
+	SELECT rabitq_index_check('ul_v')}), "300|300\n300", 'the reset index takes new rows, finds each once and checks out');
 
 $node->stop;

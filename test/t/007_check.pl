@@ -7,7 +7,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More tests => 34;
+use Test::More tests => 36;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $node = PostgreSQL::Test::Cluster->new('check');
@@ -210,5 +210,36 @@ like($err, qr/has on-disk format version 2.*\n.*HINT:  REINDEX/, 'so does an ins
 is($node->safe_psql('postgres', 'SELECT count(*) FROM items WHERE id = 99999'), '0', 'and the row is not stored');
 $node->safe_psql('postgres', 'REINDEX INDEX items_l2');
 is($node->safe_psql('postgres', "$q; SELECT rabitq_index_check('items_l2') > 0"), "1\nt", 'REINDEX brings it back');
+
+# --- the check holds a ShareLock on the table: writes wait, reads go on ---------
+# An expression index whose function sleeps only where test.slow is set keeps
+# one check running for 30 s; the test waits for its lock, then cancels it.
+$node->safe_psql('postgres', q{
+	CREATE FUNCTION slow_v(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS $$
+	BEGIN
+		IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
+		RETURN v;
+	END $$;
+	CREATE TABLE locked (id int, v vector(24));
+	INSERT INTO locked SELECT id, v FROM seed WHERE id <= 300;
+	CREATE INDEX locked_v ON locked USING rabitq ((slow_v(v)::vector(24))) WITH (lists = 2);
+});
+my ($lock_out, $lock_err) = ('', '');
+my $holder = IPC::Run::start(
+	[ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', 'postgres', '-c',
+	  "SET test.slow = on; SELECT rabitq_index_check('locked_v')" ],
+	'>', \$lock_out, '2>', \$lock_err);
+$node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+	WHERE l.relation = 'locked'::regclass AND l.mode = 'ShareLock' AND l.granted
+	  AND a.state = 'active' AND a.query LIKE '%rabitq_index_check%'})
+	or die 'the check never held its lock';
+($ret, $out, $err) = $node->psql('postgres', q{SET lock_timeout = '100ms'; INSERT INTO locked SELECT 9999, v FROM seed WHERE id = 1},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/55P03: canceling statement due to lock timeout/, 'an insert waits for a running rabitq_index_check (ShareLock)');
+is($node->safe_psql('postgres', q{SET lock_timeout = '100ms'; SELECT count(*) FROM locked}),
+	$node->safe_psql('postgres', q{SELECT count(*) FROM seed WHERE id <= 300}), 'a read does not (and sees no new row)');
+$node->safe_psql('postgres', q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+	WHERE query LIKE '%rabitq_index_check(''locked_v'')%' AND pid <> pg_backend_pid()});
+$holder->finish;
 
 $node->stop;

@@ -85,6 +85,20 @@ regress_on_level() {
 	regress_suite "$LEVEL_REGRESS"
 }
 
+# An unknown VECRABITQ_SIMD: a warning that names it, and the CPU's own level.
+bad_level() {
+	local native out
+	echo "1..2"
+	pgcluster_restart "" || return 1
+	native=$(psql -X -At -d contrib_regression -c "SELECT vecrabitq_simd()")
+	pgcluster_restart "VECRABITQ_SIMD=bogus" || return 1
+	out=$(psql -X -At -d contrib_regression -c "SELECT vecrabitq_simd()" 2>&1)
+	if echo "$out" | grep -q 'WARNING:  ignoring unknown VECRABITQ_SIMD value "bogus"'; then
+		echo "ok 1 - VECRABITQ_SIMD=bogus: a warning names it"; else echo "not ok 1 - no warning: $out"; fi
+	if [ "$(echo "$out" | tail -1)" = "$native" ]; then
+		echo "ok 2 - and the server runs its CPU's level ($native)"; else echo "not ok 2 - level: $out"; fi
+}
+
 # The binary protocol client needs a database with the extension.
 client_suite() {
 	psql -X -q -c "DROP DATABASE IF EXISTS vr_client" -c "CREATE DATABASE vr_client" &&
@@ -112,6 +126,7 @@ run_suite client client_suite
 if cpu_has avx512f; then run_suite regress-avx2 regress_on_level avx2; else
 	skip_suite regress-avx2 "no AVX-512 on this CPU: AVX2 is its native level, which regress ran"; fi
 run_suite regress-scalar regress_on_level scalar
+run_suite simd-env bad_level
 pgcluster_stop
 
 run_suite emulated-server test/tools/check-emulated-server.sh
