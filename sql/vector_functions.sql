@@ -13,6 +13,14 @@ SELECT l1_distance('[0,0]', '[3,-4]'), '[0,0]'::vector <+> '[3,-4]';
 SELECT cosine_distance('[0,0]', '[1,1]'), cosine_distance('[0,0]', '[0,0]');
 -- The similarity is clamped to [-1, 1].
 SELECT cosine_distance('[1,1,1]', '[1,1,1]') >= 0 AS clamped;
+-- parallel vectors: rounding can put their similarity above 1; the clamp keeps
+-- every distance at or above 0 (2,000 seeded random pairs)
+SELECT setseed(0.5);
+SELECT bool_and(d >= 0) AS never_negative, max(d) < 1e-6 AS all_near_zero FROM (
+	SELECT a <=> (SELECT array_agg(x * k)::vector FROM unnest(a::real[]) x) AS d
+	FROM (SELECT (SELECT array_agg(random()::real) FROM generate_series(1, 37) WHERE g > 0)::vector AS a,
+				 1 + random() * 7 AS k
+		  FROM generate_series(1, 2000) g) s) t;
 
 -- Different dimensions are an error for every binary function.
 SELECT l2_distance('[1,2]', '[1,2,3]');
