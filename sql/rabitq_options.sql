@@ -20,9 +20,13 @@ CREATE INDEX opt_auto ON opt USING rabitq (v);
 CREATE INDEX opt_zero ON opt USING rabitq (v) WITH (lists = 0);
 CREATE INDEX opt_set ON opt USING rabitq (v) WITH (lists = 5, probes = 2);
 SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'opt_%' ORDER BY relname;
+-- changing probes needs no rebuild (its effect on scans: the end of this file)
 ALTER INDEX opt_set SET (probes = 3);
+SELECT reloptions FROM pg_class WHERE relname = 'opt_set';
 ALTER INDEX opt_set SET (probes = 0);
+SELECT reloptions FROM pg_class WHERE relname = 'opt_set';
 ALTER INDEX opt_set RESET (probes);
+SELECT reloptions FROM pg_class WHERE relname = 'opt_set';
 
 -- ex_bits: 0..7 bits per dimension beyond the 1-bit code (0: no refining
 -- codes); like lists, a change takes effect when the index is rebuilt

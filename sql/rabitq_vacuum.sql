@@ -22,6 +22,10 @@ SELECT count(*) = (SELECT count(*) FROM vac) AS all_rows, count(DISTINCT id) = c
 FROM (SELECT id FROM vac ORDER BY v <-> NULL) s;
 RESET enable_seqscan;
 
--- VACUUM with nothing to delete only counts
+-- VACUUM with nothing to delete only counts: no page, lane or entry changes
+CREATE TEMP TABLE before AS SELECT pg_relation_size('vac_v') AS size, s.* FROM rabitq_index_stats('vac_v') s;
 VACUUM vac;
+SELECT (SELECT size FROM before) = pg_relation_size('vac_v') AS same_size,
+	   (SELECT (entries, dead_entries, free_lanes, free_bytes) FROM before) =
+	   (SELECT (entries, dead_entries, free_lanes, free_bytes) FROM rabitq_index_stats('vac_v')) AS same_lanes;
 DROP TABLE vac;

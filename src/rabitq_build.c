@@ -82,13 +82,11 @@ typedef struct BuildState
 	MemoryContext tmpctx;		/* reset after every row */
 } BuildState;
 
-/* Lists derived from the row count: rows / 1000 up to 1M rows, sqrt(rows) beyond (pgvector's advice). */
+/* Lists derived from the row count (rq_default_lists). */
 static int
 DefaultLists(double rows)
 {
-	double		lists = (rows <= 1000000.0) ? rows / 1000.0 : sqrt(rows);
-
-	return (int) Max(1.0, Min(lists, (double) RABITQ_MAX_LISTS));
+	return rq_default_lists(rows, RABITQ_MAX_LISTS);
 }
 
 /*

@@ -112,6 +112,16 @@ rq_kmeans_work_bytes(size_t n, const rq_kmeans_config *cfg)
 	return rq_kmeans_layout(n, cfg, NULL, NULL);
 }
 
+int
+rq_default_lists(double rows, int max_k)
+{
+	double		lists = (rows <= 1000000.0) ? rows / 1000.0 : sqrt(rows);
+
+	if (!(lists >= 1.0))
+		return 1;
+	return lists >= (double) max_k ? max_k : (int) lists;
+}
+
 void
 rq_squared_norms(const float *x, size_t n, int dim, float *out)
 {

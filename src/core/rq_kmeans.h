@@ -73,6 +73,13 @@ extern rq_status rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_co
 extern rq_status rq_kmeans(const float *data, size_t n, const rq_kmeans_config *cfg,
 						   float *centroids, void *work, rq_kmeans_result *result);
 
+/*
+ * Clusters for an inverted index of `rows` rows when the user chose none:
+ * rows / 1000 up to a million rows, sqrt(rows) beyond (pgvector's advice for
+ * IVFFlat), at least 1 and at most max_k.
+ */
+extern int	rq_default_lists(double rows, int max_k);
+
 /* Squared Euclidean norms of n rows of dim floats. */
 extern void rq_squared_norms(const float *x, size_t n, int dim, float *out);
 

@@ -382,7 +382,26 @@ test_tick(void)
 	free(work);
 }
 
+/* The derived number of lists on both sides of a million rows, and its clamps. */
+static void
+test_default_lists(void)
+{
+	static const struct
+	{
+		double		rows;
+		int			lists;
+	}			cases[] = {
+		{0, 1}, {999, 1}, {1500, 1}, {100000, 100}, {999999, 999}, {1000000, 1000},
+		{1000001, 1000}, {4000000, 2000}, {1.0e8, 10000}, {1.0737e9, 32767}, {1.0e10, 32768}, {-5, 1}
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		RQ_CHECK(rq_default_lists(cases[i].rows, 32768) == cases[i].lists, "%.0f rows: %d lists, not %d",
+				 cases[i].rows, rq_default_lists(cases[i].rows, 32768), cases[i].lists);
+}
+
 const rq_test_case rq_kmeans_tests[] = {
+	{"kmeans/default lists: rows / 1000 up to 1M, sqrt beyond, clamped", test_default_lists, 0},
 	{"kmeans/matches double-precision Lloyd from the same seeds", test_matches_double_lloyd, 0},
 	{"kmeans/recovers planted clusters", test_recovers_planted, 0},
 	{"kmeans/deterministic for a seed", test_deterministic, 0},
