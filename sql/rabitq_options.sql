@@ -36,6 +36,12 @@ CREATE INDEX ON opt USING rabitq (v) WITH (ex_bits = 8);
 \echo :LAST_ERROR_SQLSTATE
 CREATE INDEX opt_ex0 ON opt USING rabitq (v) WITH (lists = 5, ex_bits = 0);
 CREATE INDEX opt_ex7 ON opt USING rabitq (v) WITH (lists = 5, ex_bits = 7);
+-- 8-bit codes of 16,000 dimensions do not fit a page: refused with the fix
+CREATE TABLE wide16 (v vector(16000));
+CREATE INDEX ON wide16 USING rabitq (v) WITH (ex_bits = 7);
+\echo :LAST_ERROR_SQLSTATE
+CREATE INDEX wide16_v ON wide16 USING rabitq (v) WITH (ex_bits = 3);
+DROP TABLE wide16;
 ALTER INDEX opt_ex0 SET (ex_bits = 3);
 SET enable_seqscan = off;
 SET rabitq.probes = 5;
