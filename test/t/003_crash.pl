@@ -93,12 +93,20 @@ index_matches_table('after a crash in VACUUM');
 $node->safe_psql('postgres', 'VACUUM items');
 index_matches_table('after VACUUM completes');
 
-# --- a build cut short (on enough rows that it takes a moment) -----------------
+# --- a build cut short: one that lasts (an expression that sleeps a
+# millisecond a row in the building session only), so the crash comes while
+# it runs however loaded the machine is -----------------------------------------
 $node->safe_psql('postgres', q{DROP INDEX items_v;
 	INSERT INTO items (v) SELECT ARRAY(SELECT random() * 20 + g * 0 FROM generate_series(1, 32))::vector
-	FROM generate_series(1, 60000) g});
+	FROM generate_series(1, 60000) g;
+	CREATE FUNCTION slow_v(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS $$
+	BEGIN
+		IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(0.001); END IF;
+		RETURN v;
+	END $$});
 my $build = IPC::Run::start(
-	[ 'psql', '-X', '-c', 'CREATE INDEX items_v ON items USING rabitq (v) WITH (lists = 64)',
+	[ 'psql', '-X', '-c', 'SET test.slow = on',
+	  '-c', 'CREATE INDEX items_slow ON items USING rabitq ((slow_v(v)::vector(32))) WITH (lists = 64)',
 	  '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'>', \$out, '2>', \$err);
 $node->poll_query_until('postgres',
