@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rq_query.h"
 #include "rq_random.h"
 
 /* One pending critical point: dimension i reaches level k[i] + 1 at time t. */
@@ -279,27 +280,18 @@ void
 rq_prepare_ex_query(const float *q_rot, const float *c_rot, int dp, int bits, rq_metric metric,
 					uint8_t *q, rq_ex_query *eq)
 {
-	float		vl = INFINITY,
-				vr = -INFINITY,
+	rq_residual_stats st;
+	float		vl,
 				inv;
-	double		y2 = 0.0,
-				qc = 0.0;
 	int64_t		sum = 0;
 
-	for (int i = 0; i < dp; i++)
-	{
-		float		y = q_rot[i] - c_rot[i];
-
-		vl = y < vl ? y : vl;
-		vr = y > vr ? y : vr;
-		y2 += (double) y * y;
-		qc += (double) q_rot[i] * c_rot[i];
-	}
+	rq_residual_stats_of(q_rot, c_rot, dp, &st);
+	vl = st.vl;
 	eq->dp = dp;
 	eq->bits = bits;
 	eq->metric = metric;
 	eq->vl = vl;
-	eq->delta = (vr - vl) / (float) RQ_EX_QUERY_LEVELS;
+	eq->delta = (st.vr - vl) / (float) RQ_EX_QUERY_LEVELS;
 	/* a constant y: delta = 0, every level 0 (and delta must not be inverted) */
 	inv = eq->delta > 0.0f ? 1.0f / eq->delta : 0.0f;
 	for (int i = 0; i < dp; i++)
@@ -313,8 +305,8 @@ rq_prepare_ex_query(const float *q_rot, const float *c_rot, int dp, int bits, rq
 		q[bits > 4 ? i : (i % 2) * (dp / 2) + i / 2] = (uint8_t) level;
 	}
 	eq->sum_q = sum;
-	eq->add = (float) (metric == RQ_METRIC_IP ? qc : y2);
-	eq->ynorm = (float) sqrt(y2);
+	eq->add = (float) (metric == RQ_METRIC_IP ? st.qc : st.y2);
+	eq->ynorm = (float) sqrt(st.y2);
 	eq->q = q;
 }
 

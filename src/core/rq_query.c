@@ -24,16 +24,12 @@ rq_quantize_coordinate(float y, float vl, float inv_delta)
 }
 
 void
-rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric metric,
-					  uint64_t *planes, uint8_t *q_u, rq_list_query *lq)
+rq_residual_stats_of(const float *q_rot, const float *c_rot, int dp, rq_residual_stats *st)
 {
-	int			words = rq_code_words(dp);
 	float		vl = INFINITY,
 				vr = -INFINITY;
 	double		y2 = 0.0,
 				qc = 0.0;
-	float		inv_delta;
-	int32_t		sum_q = 0;
 
 	for (int i = 0; i < dp; i++)
 	{
@@ -44,10 +40,32 @@ rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric 
 		y2 += (double) y * y;
 		qc += (double) q_rot[i] * c_rot[i];
 	}
+	st->vl = vl;
+	st->vr = vr;
+	st->y2 = y2;
+	st->qc = qc;
+}
+
+void
+rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric metric,
+					  uint64_t *planes, uint8_t *q_u, rq_list_query *lq)
+{
+	int			words = rq_code_words(dp);
+	rq_residual_stats st;
+	float		vl,
+				inv_delta;
+	double		y2,
+				qc;
+	int32_t		sum_q = 0;
+
+	rq_residual_stats_of(q_rot, c_rot, dp, &st);
+	vl = st.vl;
+	y2 = st.y2;
+	qc = st.qc;
 	lq->dp = dp;
 	lq->metric = metric;
 	lq->vl = vl;
-	lq->delta = (vr - vl) / (float) RQ_QUERY_LEVELS;
+	lq->delta = (st.vr - vl) / (float) RQ_QUERY_LEVELS;
 	/* a constant y (query on the centroid): delta = 0, every q_u = 0 */
 	inv_delta = (lq->delta > 0.0f) ? 1.0f / lq->delta : 0.0f;
 

@@ -28,6 +28,20 @@ typedef struct rq_list_query
 	const uint64_t *planes;		/* RQ_QUERY_BITS planes of Dp bits */
 } rq_list_query;
 
+/*
+ * What every query quantizer needs of the residual y = q_rot - c_rot (Dp
+ * floats each): its range, ||y||^2 and <q_rot, c_rot>.
+ */
+typedef struct rq_residual_stats
+{
+	float		vl;				/* min_i y_i */
+	float		vr;				/* max_i y_i */
+	double		y2;				/* ||y||^2 */
+	double		qc;				/* <q_rot, c_rot> */
+} rq_residual_stats;
+
+extern void rq_residual_stats_of(const float *q_rot, const float *c_rot, int dp, rq_residual_stats *st);
+
 /* uint64 words of the bit planes of one list query. */
 static inline size_t
 rq_query_plane_words(int dp)
