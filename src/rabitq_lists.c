@@ -30,18 +30,25 @@ RabitqReadListEntry(Relation index, const RabitqCache *cache, int list)
 	return entry;
 }
 
-/* Points list's insert hint at blkno. */
-void
-RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno)
+/* Sets the block number at offset `field` of list's directory entry, WAL-logged. */
+static void
+SetEntryBlock(Relation index, const RabitqCache *cache, int list, size_t field, BlockNumber blkno)
 {
 	Buffer		buf = ReadBuffer(index, cache->dir_page[list]);
 	GenericXLogState *state;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	state = GenericXLogStart(index);
-	DirEntry(GenericXLogRegisterBuffer(state, buf, 0), cache, list)->insert_page = blkno;
+	*(BlockNumber *) ((char *) DirEntry(GenericXLogRegisterBuffer(state, buf, 0), cache, list) + field) = blkno;
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
+}
+
+/* Points list's insert hint at blkno. */
+void
+RabitqSetInsertHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno)
+{
+	SetEntryBlock(index, cache, list, offsetof(RabitqListEntry, insert_page), blkno);
 }
 
 /* Raises list's largest residual norm to norm if it is smaller. */
@@ -107,14 +114,7 @@ RabitqCreateFirstPage(Relation index, const RabitqCache *cache, int list)
 void
 RabitqSetExHint(Relation index, const RabitqCache *cache, int list, BlockNumber blkno)
 {
-	Buffer		buf = ReadBuffer(index, cache->dir_page[list]);
-	GenericXLogState *state;
-
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	state = GenericXLogStart(index);
-	DirEntry(GenericXLogRegisterBuffer(state, buf, 0), cache, list)->ex_last = blkno;
-	GenericXLogFinish(state);
-	UnlockReleaseBuffer(buf);
+	SetEntryBlock(index, cache, list, offsetof(RabitqListEntry, ex_last), blkno);
 }
 
 /*
