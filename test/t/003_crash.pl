@@ -7,6 +7,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More tests => 17;
+use VecrabitqTest;
 use Time::HiRes qw(usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -98,12 +99,8 @@ index_matches_table('after VACUUM completes');
 # it runs however loaded the machine is -----------------------------------------
 $node->safe_psql('postgres', q{DROP INDEX items_v;
 	INSERT INTO items (v) SELECT ARRAY(SELECT random() * 20 + g * 0 FROM generate_series(1, 32))::vector
-	FROM generate_series(1, 60000) g;
-	CREATE FUNCTION slow_v(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS $$
-	BEGIN
-		IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(0.001); END IF;
-		RETURN v;
-	END $$});
+	FROM generate_series(1, 60000) g});
+create_slow_vector($node, 0.001);
 my $build = IPC::Run::start(
 	[ 'psql', '-X', '-c', 'SET test.slow = on',
 	  '-c', 'CREATE INDEX items_slow ON items USING rabitq ((slow_v(v)::vector(32))) WITH (lists = 64)',

@@ -9,6 +9,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More tests => 5;
+use VecrabitqTest;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $node = PostgreSQL::Test::Cluster->new('progress');
@@ -19,12 +20,8 @@ $node->safe_psql('postgres', qq{
 	CREATE TABLE items (id int, v vector(64));
 	COPY items FROM PROGRAM '$gen 64 3000 3';
 	ANALYZE items;
-	CREATE FUNCTION slow_v(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS \$\$
-	BEGIN
-		IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(0.001); END IF;
-		RETURN v;
-	END \$\$;
 });
+create_slow_vector($node, 0.001);
 
 my ($out, $err) = ('', '');
 my $build = IPC::Run::start(

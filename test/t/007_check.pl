@@ -8,6 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More tests => 36;
+use VecrabitqTest;
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
 my $node = PostgreSQL::Test::Cluster->new('check');
@@ -214,12 +215,8 @@ is($node->safe_psql('postgres', "$q; SELECT rabitq_index_check('items_l2') > 0")
 # --- the check holds a ShareLock on the table: writes wait, reads go on ---------
 # An expression index whose function sleeps only where test.slow is set keeps
 # one check running for 30 s; the test waits for its lock, then cancels it.
+create_slow_vector($node, 0.1);
 $node->safe_psql('postgres', q{
-	CREATE FUNCTION slow_v(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS $$
-	BEGIN
-		IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
-		RETURN v;
-	END $$;
 	CREATE TABLE locked (id int, v vector(24));
 	INSERT INTO locked SELECT id, v FROM seed WHERE id <= 300;
 	CREATE INDEX locked_v ON locked USING rabitq ((slow_v(v)::vector(24))) WITH (lists = 2);

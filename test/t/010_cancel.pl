@@ -12,6 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More tests => 15;
+use VecrabitqTest;
 use Time::HiRes qw(time usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -87,12 +88,8 @@ sub cancel_build_in_phase
 # expression index whose function sleeps half a millisecond a row in the
 # building session only, each lasts ten seconds, so the poll sees it however
 # loaded the machine is.  k-means is long by its size (3,000 lists).
+create_slow_vector($node, 0.0005);
 $node->safe_psql('postgres', q{
-	CREATE FUNCTION slow_v(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS $$
-	BEGIN
-		IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(0.0005); END IF;
-		RETURN v;
-	END $$;
 	CREATE TABLE build_src AS SELECT id, v FROM items WHERE id < 20000;
 	ANALYZE build_src;
 });

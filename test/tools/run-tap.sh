@@ -16,7 +16,7 @@ tests=("$@")
 
 as_pg env TESTDIR="$work" PATH="$PG_BINDIR:$PATH" VECRABITQ_BUILD="$PWD/build" \
 	PG_REGRESS="$(pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress" \
-	prove -v -I "$perl_lib" "${tests[@]}"
+	prove -v -I "$perl_lib" -I "$PWD/test/perl" "${tests[@]}"
 rc=$?
 # keep the logs of failed runs for inspection
 if [ $rc != 0 ]; then mkdir -p build/test-logs/tap && cp -r "$work"/tmp_check/log/* build/test-logs/tap/ 2>/dev/null; fi
