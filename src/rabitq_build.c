@@ -222,11 +222,12 @@ WantedSamples(int lists, double rows)
 
 /*
  * Rows to sample for `lists` lists out of at most `rows`: 50 per list, fewer
- * (down to 10 per list; ReportLists says so) when maintenance_work_mem is
- * short; ERROR if even that does not fit, naming the setting.
+ * (down to 10 per list; *cut says so, for ReportLists) when
+ * maintenance_work_mem is short; ERROR if even that does not fit, naming the
+ * setting.
  */
 static int
-PlanSample(const BuildState *bs, int lists, double rows)
+PlanSample(const BuildState *bs, int lists, double rows, bool *cut)
 {
 	Size		budget = (Size) maintenance_work_mem * 1024;
 	int			want = WantedSamples(lists, rows);
@@ -242,6 +243,8 @@ PlanSample(const BuildState *bs, int lists, double rows)
 						BuildMemory(bs, samples, lists) / (1024 * 1024) + 1, maintenance_work_mem / 1024),
 				 errhint("Increase maintenance_work_mem to at least %zu MB, or build with fewer lists.",
 						 BuildMemory(bs, samples, lists) / (1024 * 1024) + 1)));
+	if (cut != NULL)
+		*cut = samples < want;
 	return samples;
 }
 
@@ -643,6 +646,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	double		estimated;
 	BlockNumber pages;
 	double		tuples;
+	bool		sample_cut;		/* memory cut the sample short */
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
@@ -658,18 +662,20 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	requested = (opts && opts->lists > 0) ? opts->lists : DefaultLists(tuples);
 	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(2.0 * tuples + 1000.0) : 0;
 	/* room for twice the estimate: estimates of fresh tables are rough */
-	SampleWithCapacity(&bs, &sample, PlanSample(&bs, requested, 2.0 * tuples + 1000.0));
+	SampleWithCapacity(&bs, &sample, PlanSample(&bs, requested, 2.0 * tuples + 1000.0, &sample_cut));
 	if (sample.seen > sample.capacity)
 	{
 		int			capacity;
+		bool		cut;
 
 		if (!(opts && opts->lists > 0))
 			requested = DefaultLists(sample.seen);
-		capacity = PlanSample(&bs, requested, sample.seen);
+		capacity = PlanSample(&bs, requested, sample.seen, &cut);
 		if (capacity > 2 * sample.capacity)
 		{
 			pfree(sample.rows);
 			SampleWithCapacity(&bs, &sample, capacity);
+			sample_cut = cut;
 		}
 	}
 	else if (!(opts && opts->lists > 0))
@@ -679,9 +685,8 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* phase 2: k-means; never more lists than sampled rows (one list for none) */
 	bs.lists = Max(1, Min(requested, sample.count));
 	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(sample.seen) : 0;
-	PlanSample(&bs, bs.lists, sample.count);
-	ReportLists(bs.lists, requested, !(opts && opts->lists > 0), sample.seen, sample.count,
-				PlanSample(&bs, bs.lists, sample.seen) < WantedSamples(bs.lists, sample.seen));
+	PlanSample(&bs, bs.lists, sample.count, NULL);
+	ReportLists(bs.lists, requested, !(opts && opts->lists > 0), sample.seen, sample.count, sample_cut);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_KMEANS);
 	ClusterSample(&bs, &sample);
 	pfree(sample.rows);
