@@ -35,6 +35,9 @@ MUTANTS=(
 "zero-cosine-vector-indexed|src/rabitq_encode.c|return rq_encode_vector(&codec->rotation, codec->metric, x, prep, rotated) != RQ_ERR_ZERO_VECTOR;|return rq_encode_vector(&codec->rotation, codec->metric, x, prep, rotated) != RQ_ERR_ZERO_VECTOR \|\| true;|regress:rabitq_options"
 "half-tail-mask|src/core/rq_distance_avx512.c|_mm256_maskz_loadu_epi16(m, src + i)|_mm256_maskz_loadu_epi16((__mmask16) (m >> 1), src + i)|unit"
 "upgrade-script-misses-a-function|sql/vecrabitq--0.1.0--0.2.0.sql|CREATE FUNCTION @extschema@.rabitq_support_ip_half|-- CREATE FUNCTION @extschema@.rabitq_support_ip_half|regress:upgrade"
+"exact-path-skips-key-recheck|src/rabitq_scan.c|(!so->run.exact \|\| RabitqKeyRowMatches(|(!so->run.exact \|\| true \|\| RabitqKeyRowMatches(|regress:rabitq_keys"
+"posting-hash-dropped|src/rabitq_keys.c|return hash_bytes_extended(image + 1, layout->key_bytes - 1, 0);|return hash_bytes_extended(image + 1, layout->key_bytes - 1, 0) & UINT64CONST(0xFFFFFFFF00000000);|regress:rabitq_keys"
+"scan-forgets-xs-recheck|src/rabitq_scan.c|scan->xs_recheck = scan->numberOfKeys > 0;|scan->xs_recheck = false;|regress:rabitq_keys"
 "probes-option-ignored|src/rabitq_lists.c|opts->probes > 0|opts->probes < 0|regress:rabitq_options"
 )
 
