@@ -75,3 +75,13 @@ SELECT count(*) FROM bad WHERE id > 1000;
 SELECT v FROM bad WHERE id IN (1, 2, 3) ORDER BY id;
 
 DROP TABLE bad, snapshot;
+
+-- no SQL command scans a rabitq index with a non-MVCC snapshot: the two that
+-- could (an exclusion constraint, CLUSTER) are refused before any scan
+CREATE TABLE excl (v vector(3), EXCLUDE USING rabitq (v WITH <->));
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE clu (v vector(3));
+CREATE INDEX clu_v ON clu USING rabitq (v);
+CLUSTER clu USING clu_v;
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE clu;

@@ -264,6 +264,11 @@ StartScan(IndexScanDesc scan)
 	RabitqCache *cache;
 	MemoryContext old;
 
+	/*
+	 * Only C code can get here with another snapshot (no SQL command scans
+	 * an amgettuple index with one unless it can cluster, or has search
+	 * operators for an exclusion constraint): refused, not supported.
+	 */
 	if (!IsMVCCSnapshot(scan->xs_snapshot))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
