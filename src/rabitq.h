@@ -172,6 +172,9 @@ extern void rabitqcostestimate(PlannerInfo *root, IndexPath *path, double loop_c
 							   double *indexPages);
 
 /* rabitq_build.c */
+/* rabitq_citus.c */
+extern bool RabitqIsDistributedShell(Oid relid);
+
 extern IndexBuildResult *rabitqbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);
 extern void rabitqbuildempty(Relation index);
 

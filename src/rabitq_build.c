@@ -520,11 +520,19 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
  * for), whether they had enough data, and a sample of `samples` rows cut
  * short by memory.  An empty table is a normal start (an index made before
  * loading, or the shell of a distributed table): one NOTICE says what
- * happens next.
+ * happens next; for the shell, that its shards build their own.
  */
 static void
-ReportLists(int lists, int requested, bool derived, double rows, int samples, bool memory_short)
+ReportLists(Relation heap, int lists, int requested, bool derived, double rows, int samples, bool memory_short)
 {
+	if (rows == 0 && RabitqIsDistributedShell(RelationGetRelid(heap)))
+	{
+		ereport(NOTICE,
+				(errmsg("rabitq index on distributed table \"%s\": each shard's index chooses its lists from that shard's rows",
+						RelationGetRelationName(heap)),
+				 errhint("rabitq_index_stats on each shard's index (through run_command_on_shards) shows them.")));
+		return;
+	}
 	if (rows == 0)
 	{
 		ereport(NOTICE,
@@ -686,7 +694,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.lists = Max(1, Min(requested, sample.count));
 	bs.buckets = (bs.keys.nkeys > 0) ? RabitqPostingBuckets(sample.seen) : 0;
 	PlanSample(&bs, bs.lists, sample.count, NULL);
-	ReportLists(bs.lists, requested, !(opts && opts->lists > 0), sample.seen, sample.count, sample_cut);
+	ReportLists(heap, bs.lists, requested, !(opts && opts->lists > 0), sample.seen, sample.count, sample_cut);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, RABITQ_PHASE_KMEANS);
 	ClusterSample(&bs, &sample);
 	pfree(sample.rows);
