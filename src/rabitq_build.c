@@ -30,57 +30,9 @@
 #include "core/rq_kmeans.h"
 #include "core/rq_random.h"
 #include "rabitq.h"
+#include "rabitq_build.h"
 #include "vector.h"
 
-/* Rows assigned per GEMM: up to 1024, and about 4 MB of rotated vectors. */
-#define RABITQ_BATCH_BYTES (4 * 1024 * 1024)
-#define BatchRows(dp) Max(8, Min(1024, RABITQ_BATCH_BYTES / ((dp) * (int) sizeof(float))))
-
-/* One list's page being filled during the build. */
-typedef struct ListWriter
-{
-	BlockNumber first;			/* first page of the list (Invalid: none yet) */
-	BlockNumber blkno[RABITQ_MAX_SEGMENTS]; /* blocks of the current images */
-	Page		image[RABITQ_MAX_SEGMENTS]; /* NULL until the list has a row */
-	int			lanes;			/* lanes used in the open block (0..8) */
-	OffsetNumber open[RABITQ_MAX_SEGMENTS]; /* item numbers of the open block */
-	/* the list's ex-code chain (ex_bits > 0) */
-	BlockNumber ex_first;
-	BlockNumber ex_blkno;		/* block of the current ex image */
-	Page		ex_image;		/* NULL until the list has a row */
-} ListWriter;
-
-typedef struct BuildState
-{
-	Relation	heap;
-	Relation	index;
-	IndexInfo  *indexInfo;
-	RabitqKeyLayout keys;
-	RabitqPostingWriter *postings;	/* NULL without key columns */
-	uint32		buckets;
-	RabitqCodec codec;			/* rotation, then the rotated centroids */
-	int			lists;
-	RabitqGeometry geom;
-	float	   *centroids;		/* lists x D: k-means' centroids, before rotation */
-	ListWriter *writers;
-	float	   *max_residual;	/* lists */
-	/* the batch being assigned */
-	int			batch_count;
-	float	   *batch;			/* BatchRows x Dp, rotated */
-	ItemPointerData *batch_tids;
-	uint8	   *batch_keys;		/* BatchRows x key_bytes */
-	float	   *batch_norm2;
-	int32	   *batch_list;
-	float	   *batch_block;	/* block_rows x lists (GEMM output) */
-	int			block_rows;		/* rows per GEMM block (rq_gemm_block_rows) */
-	float	   *prep;			/* D: one preprocessed row */
-	RabitqEntry entry;			/* the row being stored */
-	char	   *posting_ex;		/* a posting's ex-code lane (key columns, ex_bits > 0) */
-	double		indexed;
-	double		residual2;
-	MemoryContext buildctx;		/* lives for the whole build */
-	MemoryContext tmpctx;		/* reset after every row */
-} BuildState;
 
 /* Lists derived from the row count (rq_default_lists). */
 static int
@@ -146,7 +98,8 @@ static void
 SampleTable(BuildState *bs, Sample *s)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	TableScanDesc scan = table_beginscan(bs->heap, snapshot, 0, NULL);
+	/* from the first block, never where another scan is (no syncscan): the same sample every time */
+	TableScanDesc scan = table_beginscan_strat(bs->heap, snapshot, 0, NULL, true, false);
 	TupleTableSlot *slot = table_slot_create(bs->heap, NULL);
 	EState	   *estate = CreateExecutorState();
 	ExprContext *econtext = GetPerTupleExprContext(estate);
@@ -191,7 +144,20 @@ SampleWithCapacity(BuildState *bs, Sample *s, int capacity)
 
 /* ---- memory ---- */
 
-/* Bytes the build needs with `samples` sample rows and `lists` lists. */
+/* Bytes of the batch being assigned: its rows and their GEMM block. */
+Size
+RabitqBuildBatchMemory(const BuildState *bs, int lists)
+{
+	int			dp = bs->codec.dp;
+
+	return add_size(mul_size(BatchRows(dp), (Size) (dp + 4) * sizeof(float) + bs->keys.key_bytes),
+					mul_size(mul_size(rq_gemm_block_rows(lists, dp), lists), sizeof(float)));
+}
+
+/*
+ * Bytes the build needs with `samples` sample rows and `lists` lists, its
+ * parallel workers' included.
+ */
 static Size
 BuildMemory(const BuildState *bs, int samples, int lists)
 {
@@ -205,11 +171,10 @@ BuildMemory(const BuildState *bs, int samples, int lists)
 	need = add_size(need, mul_size(mul_size(lists, dim + dp + 1), sizeof(float)));
 	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg + (bs->geom.ex_bits > 0)),
 								   BLCKSZ + sizeof(ListWriter)));
-	need = add_size(need, mul_size(BatchRows(dp), (Size) (dp + 4) * sizeof(float) +
-								   bs->keys.key_bytes));
-	need = add_size(need, mul_size(mul_size(rq_gemm_block_rows(lists, dp), lists), sizeof(float)));
+	need = add_size(need, RabitqBuildBatchMemory(bs, lists));
 	if (bs->keys.nkeys > 0)
 		need = add_size(need, RabitqPostingBuildMemory(bs->buckets));
+	need = add_size(need, mul_size(bs->nworkers, RabitqBuildWorkerMemory(bs, lists)));
 	return need;
 }
 
@@ -430,9 +395,22 @@ PutEntry(BuildState *bs, ListWriter *w, const RabitqLane *e)
 					RabitqExLaneOffset(g, lane), e);
 }
 
-/* Assigns, quantizes and stores the rows of the batch. */
-static void
-FlushBatch(BuildState *bs)
+/* Stores one quantized row into its list (the leader's, or a serial build's, pages). */
+void
+RabitqBuildPut(BuildState *bs, int list, const RabitqLane *e, float residual2)
+{
+	bs->residual2 += residual2;
+	bs->max_residual[list] = Max(bs->max_residual[list], sqrtf(residual2));
+	PutEntry(bs, &bs->writers[list], e);
+	bs->indexed += 1;
+}
+
+/*
+ * Assigns and quantizes the rows of the batch, and stores them (a parallel
+ * worker sends them to the leader instead).
+ */
+void
+RabitqBuildFlush(BuildState *bs)
 {
 	int			dp = bs->codec.dp;
 	RabitqLane	e;
@@ -455,19 +433,22 @@ FlushBatch(BuildState *bs)
 		int			l = bs->batch_list[i];
 
 		RabitqEncodeEntry(&bs->codec, bs->batch + (Size) i * dp, l, &bs->entry);
-		bs->residual2 += bs->entry.residual2;
-		bs->max_residual[l] = Max(bs->max_residual[l], sqrtf(bs->entry.residual2));
 		e.code = bs->entry.code;
 		e.f = bs->entry.f;
 		e.ex_code = bs->entry.ex_code;
 		e.ex_f = bs->entry.ex_f;
 		e.tid = bs->batch_tids[i];
 		e.key = bs->batch_keys + (Size) i * bs->keys.key_bytes;
-		PutEntry(bs, &bs->writers[l], &e);
+		if (bs->worker)
+			RabitqParallelEmitEntry(bs, l, &e, bs->entry.residual2);
+		else
+			RabitqBuildPut(bs, l, &e, bs->entry.residual2);
 	}
-	bs->indexed += bs->batch_count;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indexed);
 	bs->batch_count = 0;
+	if (bs->par != NULL)
+		RabitqParallelBatchDone(bs);
+	if (!bs->worker)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indexed);
 }
 
 /* The ex-code lane a posting of the rotated row holds (taken from the origin); NULL without ex-codes. */
@@ -488,8 +469,8 @@ PostingExLane(BuildState *bs, const float *rotated, ItemPointer tid)
 }
 
 /* table_index_build_scan callback: one live row. */
-static void
-BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
+void
+RabitqBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
 			  void *state)
 {
 	BuildState *bs = state;
@@ -503,11 +484,18 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 		uint8	   *key = bs->batch_keys + (Size) bs->batch_count * bs->keys.key_bytes;
 
 		if (bs->keys.nkeys > 0 && RabitqKeyImage(&bs->keys, values, isnull, key))
-			RabitqPostingBuildAdd(bs->postings, RabitqKeyHash(&bs->keys, key), tid,
-								  PostingExLane(bs, bs->batch + (Size) bs->batch_count * bs->codec.dp, tid));
+		{
+			uint64		hash = RabitqKeyHash(&bs->keys, key);
+			const char *ex_lane = PostingExLane(bs, bs->batch + (Size) bs->batch_count * bs->codec.dp, tid);
+
+			if (bs->worker)
+				RabitqParallelEmitPosting(bs, hash, tid, ex_lane);
+			else
+				RabitqPostingBuildAdd(bs->postings, hash, tid, ex_lane);
+		}
 		bs->batch_tids[bs->batch_count++] = *tid;
 		if (bs->batch_count == BatchRows(bs->codec.dp))
-			FlushBatch(bs);
+			RabitqBuildFlush(bs);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpctx);
@@ -563,8 +551,8 @@ ReportLists(Relation heap, int lists, int requested, bool derived, double rows, 
 }
 
 /* Sets up the parts of the build state that do not depend on the data. */
-static void
-InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo)
+void
+RabitqBuildInitState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo)
 {
 	RabitqOptions *opts = (RabitqOptions *) index->rd_options;
 	int			ex_bits = opts ? opts->ex_bits : RABITQ_DEFAULT_EX_BITS;
@@ -586,8 +574,8 @@ InitBuildState(BuildState *bs, Relation heap, Relation index, IndexInfo *indexIn
 }
 
 /* Allocates the loading buffers (after the memory check). */
-static void
-InitLoading(BuildState *bs)
+void
+RabitqBuildInitLoading(BuildState *bs)
 {
 	int			rows = BatchRows(bs->codec.dp);
 
@@ -658,7 +646,8 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
-	InitBuildState(&bs, heap, index, indexInfo);
+	RabitqBuildInitState(&bs, heap, index, indexInfo);
+	bs.nworkers = RabitqBuildPlanWorkers(heap, index);
 
 	/*
 	 * phase 1: sample, sized for the lists the row estimate suggests; if the
@@ -712,7 +701,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	UnlockReleaseBuffer(RabitqNewBuffer(index, MAIN_FORKNUM));	/* block 0 */
 	meta.centroid_start = RabitqWriteArray(index, MAIN_FORKNUM, RABITQ_PAGE_CENTROIDS, bs.codec.centroids,
 										   sizeof(float), (Size) bs.lists * bs.codec.dp);
-	InitLoading(&bs);
+	RabitqBuildInitLoading(&bs);
 	if (bs.keys.nkeys > 0)
 	{
 		bs.postings = RabitqPostingBuildStart(index, bs.buckets, RabitqPostingSize(&bs.geom));
@@ -720,9 +709,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	}
 	bs.buildctx = buildctx;
 	bs.tmpctx = AllocSetContextCreate(buildctx, "rabitq build row", ALLOCSET_DEFAULT_SIZES);
-	result->heap_tuples = table_index_build_scan(heap, index, indexInfo, true, true,
-												 BuildCallback, &bs, NULL);
-	FlushBatch(&bs);
+	result->heap_tuples = RabitqBuildLoad(&bs);
 	entries = FinishLists(&bs);
 	if (bs.postings != NULL)
 		meta.posting_start = RabitqPostingBuildFinish(bs.postings);

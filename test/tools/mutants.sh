@@ -38,6 +38,8 @@ MUTANTS=(
 "exact-path-skips-key-recheck|src/rabitq_scan.c|(!so->run.exact \|\| RabitqKeyRowMatches(|(!so->run.exact \|\| true \|\| RabitqKeyRowMatches(|regress:rabitq_keys"
 "posting-hash-dropped|src/rabitq_keys.c|return hash_bytes_extended(image + 1, layout->key_bytes - 1, 0);|return hash_bytes_extended(image + 1, layout->key_bytes - 1, 0) & UINT64CONST(0xFFFFFFFF00000000);|regress:rabitq_keys"
 "scan-forgets-xs-recheck|src/rabitq_scan.c|scan->xs_recheck = scan->numberOfKeys > 0;|scan->xs_recheck = false;|regress:rabitq_keys"
+"parallel-build-drops-worker-postings|src/rabitq_build_parallel.c|for (int i = 0; i < counts[1]; i++)|for (int i = 0; i < 0; i++)|tap:014"
+"parallel-build-misfiles-worker-rows|src/rabitq_build_parallel.c|RabitqBuildPut(bs, list, &e, residual2);|RabitqBuildPut(bs, (list + 1) % bs->lists, &e, residual2);|tap:014"
 "probes-option-ignored|src/rabitq_lists.c|opts->probes > 0|opts->probes < 0|regress:rabitq_options"
 )
 
