@@ -17,6 +17,8 @@
 
 #define RABITQ_OPENBLAS "libopenblas.so.0"
 
+static void *handle;			/* OpenBLAS, once loaded */
+
 /* Looks a symbol up in OpenBLAS. */
 static void *
 LookupSymbol(void *ctx, const char *name)
@@ -42,7 +44,6 @@ OpenLibrary(const char *name, const char *package)
 void
 RabitqLoadBlas(void)
 {
-	static void *handle;
 	const char *missing = NULL;
 
 	if (rq_blas_bound())
@@ -54,4 +55,20 @@ RabitqLoadBlas(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("BLAS routine %s not found in %s", missing, RABITQ_OPENBLAS)));
+}
+
+/*
+ * OpenBLAS's threads for this process's next calls: a parallel build's
+ * k-means uses as many as the build has participants, then goes back to one.
+ * Without OpenBLAS's own setter (another BLAS) the calls stay single-threaded.
+ */
+void
+RabitqBlasThreads(int threads)
+{
+	void		(*set_threads) (int);
+
+	RabitqLoadBlas();
+	set_threads = (void (*) (int)) dlsym(handle, "openblas_set_num_threads");
+	if (set_threads != NULL)
+		set_threads(threads);
 }

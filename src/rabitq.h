@@ -243,5 +243,6 @@ extern void RabitqExReadLane(Relation index, const RabitqGeometry *g, ItemPointe
 
 /* blas_loader.c */
 extern void RabitqLoadBlas(void);
+extern void RabitqBlasThreads(int threads);
 
 #endif							/* VECRABITQ_RABITQ_H */

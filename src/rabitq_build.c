@@ -254,8 +254,17 @@ ClusterSample(BuildState *bs, Sample *s)
 		void	   *work = palloc(rq_kmeans_work_bytes(s->count, &cfg));
 		rq_kmeans_result res;
 
-		RabitqLoadBlas();
-		if (rq_kmeans(s->rows, s->count, &cfg, bs->centroids, work, &res) != RQ_OK)
+		rq_status	status;
+
+		/*
+		 * A parallel build's k-means runs its GEMMs on as many OpenBLAS
+		 * threads as the build has participants (the loading phase sets one
+		 * again, also after an error here).
+		 */
+		RabitqBlasThreads(1 + bs->nworkers);
+		status = rq_kmeans(s->rows, s->count, &cfg, bs->centroids, work, &res);
+		RabitqBlasThreads(1);
+		if (status != RQ_OK)
 			elog(ERROR, "rabitq k-means rejected %d lists for %d rows", k, s->count);
 		pfree(work);
 	}

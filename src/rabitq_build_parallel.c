@@ -342,6 +342,7 @@ RabitqBuildLoad(BuildState *bs)
 	char	   *queues;
 	double		reltuples;
 
+	RabitqBlasThreads(1);		/* each participant is one thread */
 	if (bs->nworkers == 0)
 		return SerialLoad(bs);
 	EnterParallelMode();

@@ -3,6 +3,7 @@
 #   bench_start SET [DATA_DIR]   checks the data set, builds the tools, starts a
 #                                throwaway cluster tuned for loading a million
 #                                vectors (stopped on exit); sets $data
+#   bench_cluster_start          the same without a data set (generated data)
 #   bench_settings MB            restarts it with shared_buffers = MB, in huge
 #                                pages when run as root (PostgreSQL's advice for a
 #                                large shared_buffers; every index measured in the
@@ -18,6 +19,11 @@
 bench_start() {
 	data=${2:-../shared/data}/$1
 	[ -d "$data" ] || { echo "no data set at $data" >&2; exit 1; }
+	bench_cluster_start
+}
+
+# the cluster alone, for generated data
+bench_cluster_start() {
 	test/tools/deps.sh --bench >/dev/null
 	make -s build/tools/vecs2pg build/tools/gen_vectors >/dev/null
 	trap pgcluster_stop EXIT
