@@ -44,6 +44,7 @@ max_worker_processes = 8
 max_parallel_workers = 4
 CONF
 pgcluster_restart ""
+q -c "CREATE EXTENSION vecrabitq"
 gen="$PWD/build/tools/gen_vectors"
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -88,7 +89,7 @@ for n in "${sizes[@]}"; do
 	echo
 	echo "== $n rows"
 	start=$(date +%s.%N)
-	q -c "DROP TABLE IF EXISTS items, queries, truth" \
+	q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS items, queries, truth" \
 	  -c "CREATE TABLE items (id int, v vector($dim))" \
 	  -c "CREATE TABLE queries (id int, v vector($dim))" \
 	  -c "CREATE TABLE truth (qid int, ids int[])" \
