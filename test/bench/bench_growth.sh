@@ -59,7 +59,7 @@ build() {	# WORKERS
 	local start pid peak=0 m
 	q -c "DROP INDEX IF EXISTS items_v" >/dev/null
 	start=$(date +%s.%N)
-	PGOPTIONS="-c max_parallel_maintenance_workers=$1 -c application_name=growth_build" \
+	PGOPTIONS="-c max_parallel_maintenance_workers=$1" PGAPPNAME=growth_build \
 		q -c "CREATE INDEX items_v ON items USING rabitq (v $ops)" >/dev/null 2>"$work/build.err" &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
@@ -91,7 +91,7 @@ for n in "${sizes[@]}"; do
 	start=$(date +%s.%N)
 	q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS items, queries, truth" \
 	  -c "CREATE TABLE items (id int, v vector($dim))" \
-	  -c "CREATE TABLE queries (id int, v vector($dim))" \
+	  -c "CREATE TABLE queries (id int PRIMARY KEY, v vector($dim))" \
 	  -c "CREATE TABLE truth (qid int, ids int[])" \
 	  -c "COPY items FROM PROGRAM '$gen --binary $dim $n $seed' WITH (FORMAT binary)" \
 	  -c "COPY queries FROM PROGRAM '$gen --binary $dim $nq $seed 1000000000' WITH (FORMAT binary)" \
