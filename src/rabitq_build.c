@@ -110,13 +110,18 @@ SampleTable(BuildState *bs, Sample *s)
 	econtext->ecxt_scantuple = slot;
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
+		MemoryContext old;
+
 		CHECK_FOR_INTERRUPTS();
 		ResetExprContext(econtext);
 		if (!PredicateHolds(predicate, econtext))
 			continue;
+		/* a detoasted vector is the row's alone: freed with the next row */
+		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 		FormIndexDatum(bs->indexInfo, slot, estate, values, isnull);
 		if (RowVector(bs, values[bs->keys.vector_attno], isnull[bs->keys.vector_attno], bs->prep, NULL))
 			SampleAdd(s, bs->prep, bs->codec.dim);
+		MemoryContextSwitchTo(old);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);

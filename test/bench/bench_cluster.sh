@@ -61,7 +61,7 @@ qps() {	# SETTINGS SECS SCRIPT
 	for _ in 1 2 3; do
 		PGOPTIONS="$1" pgbench -n -M prepared -c 1 -T "$2" -f "$3" 2>/dev/null |
 			sed -n 's/^tps = \([0-9.]*\).*/\1/p'
-	done | sort -n | sed -n 2p | xargs printf '%.1f'
+	done | sort -n | sed -n 2p | awk '{printf ($1 < 10 ? "%.2f" : "%.1f"), $1}'
 }
 
 drop_caches() {

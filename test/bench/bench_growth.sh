@@ -96,7 +96,7 @@ for n in "${sizes[@]}"; do
 	  -c "COPY items FROM PROGRAM '$gen --binary $dim $n $seed' WITH (FORMAT binary)" \
 	  -c "COPY queries FROM PROGRAM '$gen --binary $dim $nq $seed 1000000000' WITH (FORMAT binary)" \
 	  -c "VACUUM ANALYZE items" >/dev/null
-	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_relation_size('items'))")"
+	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_table_size('items'))") (with TOAST)"
 	start=$(date +%s.%N)
 	q -c "COPY truth FROM PROGRAM '$gen --truth $metric $dim $n $seed 1000000000 $nq 10'"
 	echo "ground truth (the generator's exact search) in $(secs "$start") s"
