@@ -252,14 +252,23 @@ indexed=$(c -c "SET enable_seqscan = off" -c "SELECT count(*) FROM (SELECT id FR
 [ "$total" = "$indexed" ] && [ "$total" = $((rows + 40 * 200)) ]
 check "every row is still in the index after the move" $? "$total rows, $indexed through the index"
 
+# unbalance the workers (three more shards to worker 2), then let the rebalancer even them out
+for s in $(c -c "SELECT shardid FROM pg_dist_shard_placement JOIN pg_dist_shard USING (shardid)
+	WHERE logicalrelid = 'items_by_owner'::regclass AND nodeport = ${ports[1]} ORDER BY shardid LIMIT 3"); do
+	c -c "SELECT citus_move_shard_placement($s, '127.0.0.1', ${ports[1]}, '127.0.0.1', ${ports[2]},
+		shard_transfer_mode := 'force_logical')" >/dev/null
+done
+before=$(c -c "SELECT string_agg(n::text, '/' ORDER BY nodeport) FROM (SELECT nodeport, count(*) n FROM pg_dist_shard_placement
+	JOIN pg_dist_shard USING (shardid) WHERE logicalrelid = 'items_by_owner'::regclass GROUP BY nodeport) s")
 rebalance=$(c -c "SELECT rebalance_table_shards(shard_transfer_mode := 'force_logical')" 2>&1)
 reb_rc=$?
 checked=$(c -c "SELECT sum(result::bigint) FROM run_command_on_shards('items_by_owner',
 	\$\$SELECT rabitq_index_check(indexrelid) FROM pg_index WHERE indrelid = '%s'::regclass\$\$)" 2>&1)
 placements=$(c -c "SELECT string_agg(n::text, '/' ORDER BY nodeport) FROM (SELECT nodeport, count(*) n FROM pg_dist_shard_placement
 	JOIN pg_dist_shard USING (shardid) WHERE logicalrelid = 'items_by_owner'::regclass GROUP BY nodeport) s")
-[ $reb_rc = 0 ] && [ "$checked" -ge "$total" ] 2>/dev/null
-check "rebalance_table_shards (force_logical); every shard's index checks" $? "shards per worker $placements; $checked entries checked"
+[ $reb_rc = 0 ] && [ "$checked" -ge "$total" ] 2>/dev/null && [ "$placements" != "$before" ]
+check "rebalance_table_shards (force_logical) moves shards; every shard's index checks" $? \
+	"shards per worker $before, then $placements; $checked entries checked"
 
 # --- CREATE INDEX CONCURRENTLY ---------------------------------------------------
 cic=$(c -c "CREATE INDEX CONCURRENTLY items_by_id_v2 ON items_by_id USING rabitq (v) WITH (probes = 1)" 2>&1)
