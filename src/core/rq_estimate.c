@@ -42,6 +42,6 @@ rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_params *p)
 	p->qadd = lq->add;
 	p->m = l2 ? 1.0f : (lq->metric == RQ_METRIC_IP) ? -1.0f : 0.5f;
 	p->s = l2 ? 1.0f : 0.5f;
-	p->bound = 0.0f * eps * lq->ynorm;
+	p->bound = (l2 ? 1.0f : 0.5f) * eps * lq->ynorm;
 	p->qrel = lq->ynorm > 0.0f ? (float) (lq->delta * sqrt(lq->dp / 12.0) / lq->ynorm) : 0.0f;
 }
