@@ -4,11 +4,13 @@
  *	  snapshot, cluster the sample with k-means, rotate the centroids, then
  *	  stream the table, assigning, quantizing and writing every row into its
  *	  list's pages.  Pages are written through shared buffers and WAL-logged
- *	  at the end with log_newpage_range.
+ *	  at the end with log_newpage_range.  The streaming phase may run with
+ *	  parallel workers (rabitq_build_parallel.c); this file is also what
+ *	  each of them runs.
  *
- * Memory: the sample, the k-means workspace, one page image per list and a
- * batch buffer, all checked against maintenance_work_mem before anything is
- * allocated.
+ * Memory: the sample, the k-means workspace, one page image per list, a
+ * batch buffer and the parallel workers' own, all checked against
+ * maintenance_work_mem before anything is allocated.
  */
 #include "postgres.h"
 
@@ -258,7 +260,6 @@ ClusterSample(BuildState *bs, Sample *s)
 		.tick = KmeansTick};
 		void	   *work = palloc(rq_kmeans_work_bytes(s->count, &cfg));
 		rq_kmeans_result res;
-
 		rq_status	status;
 
 		/*

@@ -65,7 +65,6 @@ typedef struct RabitqParallelShared
 typedef struct RabitqParallelState
 {
 	/* the leader */
-	ParallelContext *pcxt;
 	shm_mq_handle **queues;		/* one per worker planned */
 	bool	   *done;			/* the worker detached (or never started) */
 	uint64_t   *code;			/* an aligned copy of one received code */
@@ -369,7 +368,6 @@ RabitqBuildLoad(BuildState *bs)
 	queues = shm_toc_lookup(pcxt->toc, KEY_QUEUES, false);
 
 	memset(&ps, 0, sizeof(ps));
-	ps.pcxt = pcxt;
 	ps.entry_bytes = EntryBytes(bs);
 	ps.posting_bytes = PostingBytes(bs);
 	ps.queues = palloc0(sizeof(shm_mq_handle *) * bs->nworkers);
