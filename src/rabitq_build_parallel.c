@@ -96,6 +96,13 @@ PostingBytes(const BuildState *bs)
 	return sizeof(uint64) + sizeof(ItemPointerData) + bs->geom.ex_lane_size;
 }
 
+/* Bytes of the rotated centroids the leader shares with the workers. */
+static Size
+CentroidBytes(const BuildState *bs)
+{
+	return mul_size(mul_size(bs->lists, bs->codec.dp), sizeof(float));
+}
+
 /* How many workers to load with besides the leader (0: a serial build). */
 int
 RabitqBuildPlanWorkers(Relation heap, Relation index)
@@ -288,7 +295,7 @@ RabitqParallelBatchDone(BuildState *bs)
 static RabitqParallelShared *
 SetUpShared(BuildState *bs, ParallelContext *pcxt, Snapshot snapshot)
 {
-	Size		centroid_bytes = mul_size(mul_size(bs->lists, bs->codec.dp), sizeof(float));
+	Size		centroid_bytes = CentroidBytes(bs);
 	RabitqParallelShared *shared;
 	void	   *centroids;
 	char	   *queues;
@@ -350,7 +357,7 @@ RabitqBuildLoad(BuildState *bs)
 	snapshot = bs->indexInfo->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
 	shm_toc_estimate_chunk(&pcxt->estimator, add_size(BUFFERALIGN(sizeof(RabitqParallelShared)),
 													  table_parallelscan_estimate(bs->heap, snapshot)));
-	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(mul_size(bs->lists, bs->codec.dp), sizeof(float)));
+	shm_toc_estimate_chunk(&pcxt->estimator, CentroidBytes(bs));
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(RABITQ_QUEUE_BYTES, bs->nworkers));
 	shm_toc_estimate_keys(&pcxt->estimator, 3);
 	InitializeParallelDSM(pcxt);
@@ -425,7 +432,7 @@ RabitqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	indexInfo->ii_Concurrent = shared->isconcurrent;
 	RabitqBuildInitState(&bs, heap, index, indexInfo);
 	bs.lists = shared->lists;
-	centroid_bytes = mul_size(mul_size(bs.lists, bs.codec.dp), sizeof(float));
+	centroid_bytes = CentroidBytes(&bs);
 	centroids = palloc(centroid_bytes);
 	memcpy(centroids, shm_toc_lookup(toc, KEY_CENTROIDS, false), centroid_bytes);
 	RabitqCodecSetCentroids(&bs.codec, bs.lists, centroids);
