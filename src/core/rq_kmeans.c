@@ -9,6 +9,7 @@
 
 #include "rq_blas.h"
 #include "rq_distance.h"
+#include "rq_groups.h"
 #include "rq_random.h"
 
 #define RQ_STREAM_KMEANS 0x6b6dULL
@@ -21,7 +22,7 @@ typedef struct rq_kmeans_work
 	float	   *dist;			/* n */
 	float	   *xnorm2;			/* n */
 	float	   *block;			/* block_rows x k */
-	int32_t    *fresh;			/* block_rows: this iteration's assignments */
+	int32_t    *fresh;			/* a block's (or grouped batch's) new assignments */
 	double	   *sums;			/* k x dim */
 	int64_t    *counts;			/* k */
 	float	   *cnorm2;			/* k */
@@ -30,7 +31,12 @@ typedef struct rq_kmeans_work
 	float	   *rows;			/* m x dim: the sample, contiguous */
 	float	   *rownorm2;		/* m */
 	float	   *dots;			/* m */
+	void	   *groups;			/* rq_groups_bytes (cfg->max_groups > 0 and k large enough) */
+	void	   *search;			/* rq_groups_search_bytes for RQ_GROUPED_ROWS */
 } rq_kmeans_work;
+
+/* Rows a grouped assignment searches at once (gathered per group: many, for its GEMMs). */
+#define RQ_GROUPED_ROWS 1024
 
 #define RQ_GEMM_BLOCK_WORK (UINT64_C(1) << 25)
 
@@ -62,7 +68,7 @@ rq_seed_sample(size_t n, const rq_kmeans_config *cfg)
 	size_t		m = cfg->seed_sample;
 
 	if (m == 0)
-		m = (size_t) cfg->k * 32 > 8192 ? (size_t) cfg->k * 32 : 8192;
+		m = (size_t) cfg->k * 8 > 8192 ? (size_t) cfg->k * 8 : 8192;
 	return m < n ? m : n;
 }
 
@@ -73,16 +79,20 @@ rq_kmeans_layout(size_t n, const rq_kmeans_config *cfg, char *base, rq_kmeans_wo
 	size_t		k = (size_t) cfg->k,
 				m = rq_seed_sample(n, cfg),
 				off = 0;
-	void	   *parts[13];
-	size_t		sizes[13] = {
+	int			ng = cfg->max_groups > 0 ? rq_groups_count(cfg->k, cfg->max_groups) : 0;
+	void	   *parts[15];
+	size_t		sizes[15] = {
 		n * sizeof(int32_t), n * sizeof(float), n * sizeof(float),
-		rq_block_rows(cfg) * k * sizeof(float), rq_block_rows(cfg) * sizeof(int32_t),
+		rq_block_rows(cfg) * k * sizeof(float),
+		(ng && rq_block_rows(cfg) < RQ_GROUPED_ROWS ? RQ_GROUPED_ROWS : rq_block_rows(cfg)) * sizeof(int32_t),
 		k * cfg->dim * sizeof(double), k * sizeof(int64_t), k * sizeof(float),
 		m * sizeof(uint32_t), m * sizeof(double), m * cfg->dim * sizeof(float),
-		m * sizeof(float), m * sizeof(float)
+		m * sizeof(float), m * sizeof(float),
+		ng ? rq_groups_bytes(cfg->k, cfg->dim, ng) : 0,
+		ng ? rq_groups_search_bytes(cfg->k, cfg->dim, ng, RQ_GROUPED_ROWS) : 0
 	};
 
-	for (int i = 0; i < 13; i++)
+	for (int i = 0; i < 15; i++)
 	{
 		parts[i] = base ? base + off : NULL;
 		off += RQ_ALIGN(sizes[i]);
@@ -102,6 +112,8 @@ rq_kmeans_layout(size_t n, const rq_kmeans_config *cfg, char *base, rq_kmeans_wo
 		w->rows = parts[10];
 		w->rownorm2 = parts[11];
 		w->dots = parts[12];
+		w->groups = ng ? parts[13] : NULL;
+		w->search = ng ? parts[14] : NULL;
 	}
 	return off;
 }
@@ -332,6 +344,60 @@ rq_update_centroids(const float *data, size_t n, int dim, int k, rq_kmeans_work 
 	}
 }
 
+/* Records block `rows` rows from `start`'s fresh assignments; returns how many changed. */
+static size_t
+rq_lloyd_record(rq_kmeans_work *w, size_t start, size_t rows)
+{
+	size_t		changed = 0;
+
+	for (size_t r = 0; r < rows; r++)
+	{
+		changed += (w->assign[start + r] != w->fresh[r]);
+		w->assign[start + r] = w->fresh[r];
+	}
+	return changed;
+}
+
+/*
+ * One Lloyd assignment of every row (w->assign, w->dist), through grouped
+ * centroids when the workspace has them, else by GEMM blocks against all;
+ * returns the rows that changed cluster.
+ */
+static size_t
+rq_lloyd_assign(const float *data, size_t n, const rq_kmeans_config *cfg, const float *centroids,
+				rq_kmeans_work *w, int iteration)
+{
+	int			dim = cfg->dim;
+	size_t		changed = 0;
+	rq_groups	g;
+
+	if (w->groups != NULL &&
+		rq_groups_build(centroids, w->cnorm2, cfg->k, dim, rq_groups_count(cfg->k, cfg->max_groups), cfg->max_groups,
+						cfg->seed + (uint64_t) iteration, w->groups, &g) == RQ_OK)
+	{
+		for (size_t start = 0; start < n; start += RQ_GROUPED_ROWS)
+		{
+			size_t		rows = n - start < RQ_GROUPED_ROWS ? n - start : RQ_GROUPED_ROWS;
+
+			rq_groups_nearest(&g, data + start * dim, w->xnorm2 + start, rows, w->fresh,
+							  w->dist + start, w->search, NULL);
+			changed += rq_lloyd_record(w, start, rows);
+			rq_tick(cfg, RQ_KMEANS_LLOYD, iteration, cfg->max_iterations);
+		}
+		return changed;
+	}
+	for (size_t start = 0; start < n; start += rq_block_rows(cfg))
+	{
+		size_t		rows = n - start < rq_block_rows(cfg) ? n - start : rq_block_rows(cfg);
+
+		rq_assign_nearest(data + start * dim, w->xnorm2 + start, rows, dim, centroids,
+						  w->cnorm2, cfg->k, w->fresh, w->dist + start, w->block, rows);
+		changed += rq_lloyd_record(w, start, rows);
+		rq_tick(cfg, RQ_KMEANS_LLOYD, iteration, cfg->max_iterations);
+	}
+	return changed;
+}
+
 rq_status
 rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_config *cfg, float *centroids,
 				void *work, rq_kmeans_result *result)
@@ -350,22 +416,10 @@ rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_config *cfg, float 
 
 	while (result->iterations < cfg->max_iterations)
 	{
-		size_t		changed = 0;
+		size_t		changed;
 
 		rq_squared_norms(centroids, k, dim, w.cnorm2);
-		for (size_t start = 0; start < n; start += rq_block_rows(cfg))
-		{
-			size_t		rows = n - start < rq_block_rows(cfg) ? n - start : rq_block_rows(cfg);
-
-			rq_assign_nearest(data + start * dim, w.xnorm2 + start, rows, dim, centroids,
-							  w.cnorm2, k, w.fresh, w.dist + start, w.block, rows);
-			for (size_t r = 0; r < rows; r++)
-			{
-				changed += (w.assign[start + r] != w.fresh[r]);
-				w.assign[start + r] = w.fresh[r];
-			}
-			rq_tick(cfg, RQ_KMEANS_LLOYD, result->iterations, cfg->max_iterations);
-		}
+		changed = rq_lloyd_assign(data, n, cfg, centroids, &w, result->iterations);
 		result->iterations++;
 		result->changed = changed;
 		result->inertia = 0.0;

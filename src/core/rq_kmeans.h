@@ -37,8 +37,11 @@ typedef struct rq_kmeans_config
 	int			max_iterations; /* Lloyd iterations at most */
 	uint64_t	seed;
 	int			spherical;		/* normalise centroids (rows must be unit vectors) */
-	size_t		seed_sample;	/* rows k-means++ looks at; 0: min(n, max(32 k, 8192)) */
+	size_t		seed_sample;	/* rows k-means++ looks at; 0: min(n, max(8 k, 8192)) */
 	size_t		block_rows;		/* rows per GEMM block; 0: rq_gemm_block_rows(k, dim) */
+	int			max_groups;		/* > 0: Lloyd assigns through grouped centroids searching
+								 * this many groups at most (rq_groups.h), when k is
+								 * large enough to group; 0: compares with every centroid */
 	rq_kmeans_tick tick;		/* may be NULL */
 	void	   *tick_ctx;
 } rq_kmeans_config;

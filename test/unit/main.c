@@ -78,7 +78,7 @@ static const rq_test_case *const all_lists[] = {
 	rq_cpu_tests, rq_random_tests, rq_distance_tests, rq_vector_text_tests,
 	rq_vector_text_fuzz_tests, rq_rotation_tests, rq_block_tests, rq_kmeans_tests,
 	rq_estimator_tests, rq_rerank_tests, rq_exbits_tests, rq_ivf_tests, rq_layout_tests,
-	rq_select_tests, NULL
+	rq_select_tests, rq_groups_tests, NULL
 };
 
 static int

@@ -55,5 +55,6 @@ extern const rq_test_case rq_ivf_tests[];
 extern const rq_test_case rq_exbits_tests[];
 extern const rq_test_case rq_layout_tests[];
 extern const rq_test_case rq_select_tests[];
+extern const rq_test_case rq_groups_tests[];
 
 #endif							/* RQ_TEST_H */

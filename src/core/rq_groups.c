@@ -1,0 +1,435 @@
+/*
+ * rq_groups.c
+ *	  Nearest-centroid search through groups of centroids (see rq_groups.h).
+ */
+#include "rq_groups.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rq_blas.h"
+#include "rq_distance.h"
+#include "rq_kmeans.h"
+
+#define RQ_ALIGN(x) (((x) + 63) & ~(size_t) 63)
+
+/* Below this many centroids one GEMM against all of them is as cheap. */
+#define RQ_GROUPS_MIN_K 256
+
+/* The largest cap on groups searched (rq_groups_build checks it). */
+#define RQ_GROUPS_MAX_CAP 64
+
+/* Lloyd iterations grouping the centroids (they are few: k rows). */
+#define RQ_GROUPS_ITERATIONS 10
+
+/*
+ * A group is skipped only when its bound clears the best distance by this
+ * fraction of the norms involved: the GEMM's squared distances are exact to
+ * about 1e-4 of the squared norms (sqrt(dim) * FLT_EPSILON for dim up to
+ * the 16,000 the type allows is 1.5e-5), and sqrt(1e-4) = 0.01.
+ */
+#define RQ_GROUPS_SLACK 0.01f
+
+int
+rq_groups_count(int k, int max_groups)
+{
+	int			searched = max_groups > 0 ? max_groups : 2;
+
+	if (k < RQ_GROUPS_MIN_K)
+		return 0;
+	/* a row compares with every centre, then ~ searched * k / groups members: least at sqrt(searched k) */
+	return (int) ceil(sqrt((double) searched * k));
+}
+
+/* The build's scratch: each centroid's group, the GEMM block, k-means' workspace. */
+typedef struct rq_groups_scratch
+{
+	int32_t    *assign;			/* k */
+	float	   *block;			/* block_rows x ngroups */
+	void	   *kmeans;
+} rq_groups_scratch;
+
+static rq_kmeans_config
+rq_groups_kmeans_config(int k, int dim, int ngroups, uint64_t seed)
+{
+	rq_kmeans_config cfg = {.dim = dim, .k = ngroups, .max_iterations = RQ_GROUPS_ITERATIONS,
+	.seed = seed};
+
+	(void) k;
+	return cfg;
+}
+
+/* Lays the grouping out (and measures it when base is NULL). */
+static size_t
+rq_groups_layout(int k, int dim, int ngroups, char *base, rq_groups *g, rq_groups_scratch *s)
+{
+	rq_kmeans_config cfg = rq_groups_kmeans_config(k, dim, ngroups, 0);
+	size_t		kk = (size_t) k,
+				ng = (size_t) ngroups,
+				off = 0;
+	void	   *parts[10];
+	size_t		sizes[10] = {
+		(ng + 1) * sizeof(int32_t), kk * sizeof(int32_t), kk * dim * sizeof(float),
+		kk * sizeof(float), ng * dim * sizeof(float), ng * sizeof(float), ng * sizeof(float),
+		kk * sizeof(int32_t), rq_gemm_block_rows(ngroups, dim) * ng * sizeof(float),
+		rq_kmeans_work_bytes(kk, &cfg)
+	};
+
+	for (int i = 0; i < 10; i++)
+	{
+		parts[i] = base ? base + off : NULL;
+		off += RQ_ALIGN(sizes[i]);
+	}
+	if (g != NULL)
+	{
+		g->first = parts[0];
+		g->order = parts[1];
+		g->members = parts[2];
+		g->mnorm2 = parts[3];
+		g->centres = parts[4];
+		g->gnorm2 = parts[5];
+		g->radius = parts[6];
+		s->assign = parts[7];
+		s->block = parts[8];
+		s->kmeans = parts[9];
+	}
+	return off;
+}
+
+size_t
+rq_groups_bytes(int k, int dim, int ngroups)
+{
+	return rq_groups_layout(k, dim, ngroups, NULL, NULL, NULL);
+}
+
+/* Orders the centroids group by group (a counting sort on their groups). */
+static void
+rq_groups_order(rq_groups *g, const int32_t *assign)
+{
+	int			k = g->k,
+				dim = g->dim;
+
+	memset(g->first, 0, sizeof(int32_t) * (g->ngroups + 1));
+	for (int c = 0; c < k; c++)
+		g->first[assign[c] + 1]++;
+	for (int j = 0; j < g->ngroups; j++)
+		g->first[j + 1] += g->first[j];
+	g->largest = 0;
+	for (int j = 0; j < g->ngroups; j++)
+		if (g->first[j + 1] - g->first[j] > g->largest)
+			g->largest = g->first[j + 1] - g->first[j];
+	/* first[j] counts up as members are placed, then is put back */
+	for (int c = 0; c < k; c++)
+		g->order[g->first[assign[c]]++] = c;
+	for (int j = g->ngroups; j > 0; j--)
+		g->first[j] = g->first[j - 1];
+	g->first[0] = 0;
+	for (int i = 0; i < k; i++)
+	{
+		memcpy(g->members + (size_t) i * dim, g->centroids + (size_t) g->order[i] * dim,
+			   sizeof(float) * dim);
+		g->mnorm2[i] = g->cnorm2[g->order[i]];
+	}
+}
+
+/* Each group's radius from exact distances, rounded up a little. */
+static void
+rq_groups_radii(rq_groups *g)
+{
+	g->cmax2 = 0.0f;
+	for (int j = 0; j < g->ngroups; j++)
+	{
+		float		r2 = 0.0f;
+
+		for (int i = g->first[j]; i < g->first[j + 1]; i++)
+		{
+			float		d2 = rq_dist.l2sq(g->members + (size_t) i * g->dim,
+										  g->centres + (size_t) j * g->dim, g->dim);
+
+			r2 = d2 > r2 ? d2 : r2;
+			g->cmax2 = g->mnorm2[i] > g->cmax2 ? g->mnorm2[i] : g->cmax2;
+		}
+		g->radius[j] = sqrtf(r2) * (1.0f + 1e-5f);
+	}
+}
+
+/* Puts centroid c into the list of the nearest (d ascending), keeping m at most. */
+static void
+rq_keep_nearest(int32_t *ids, float *ds, int *count, int m, int32_t c, float d)
+{
+	int			at;
+
+	if (*count < m)
+		at = (*count)++;
+	else if (d < ds[m - 1])
+		at = m - 1;
+	else
+		return;
+	while (at > 0 && d < ds[at - 1])
+	{
+		ids[at] = ids[at - 1];
+		ds[at] = ds[at - 1];
+		at--;
+	}
+	ids[at] = c;
+	ds[at] = d;
+}
+
+rq_status
+rq_groups_build(const float *centroids, const float *cnorm2, int k, int dim, int ngroups,
+				int max_groups, uint64_t seed, void *mem, rq_groups *g)
+{
+	rq_kmeans_config cfg = rq_groups_kmeans_config(k, dim, ngroups, seed);
+	rq_groups_scratch s;
+	rq_kmeans_result result;
+	rq_status	status;
+
+	if (k < 1 || dim < 1 || ngroups < 1 || ngroups > k || max_groups < 0 ||
+		max_groups > RQ_GROUPS_MAX_CAP)
+		return RQ_ERR_ARGUMENT;
+	rq_groups_layout(k, dim, ngroups, mem, g, &s);
+	g->k = k;
+	g->dim = dim;
+	g->ngroups = ngroups;
+	g->max_groups = max_groups;
+	g->centroids = centroids;
+	g->cnorm2 = cnorm2;
+	status = rq_kmeans(centroids, (size_t) k, &cfg, g->centres, s.kmeans, &result);
+	if (status != RQ_OK)
+		return status;
+	rq_squared_norms(g->centres, ngroups, dim, g->gnorm2);
+	rq_assign_nearest(centroids, cnorm2, (size_t) k, dim, g->centres, g->gnorm2, ngroups,
+					  s.assign, NULL, s.block, rq_gemm_block_rows(ngroups, dim));
+	rq_groups_order(g, s.assign);
+	rq_groups_radii(g);
+	return RQ_OK;
+}
+
+/* ---- search ---- */
+
+typedef struct rq_groups_search
+{
+	float	   *gd;				/* n x ngroups: squared distances to the centres */
+	uint8_t    *want;			/* n x ngroups: the group is to be searched for the row */
+	int32_t    *best;			/* n: nearest centroid so far (-1: none) */
+	float	   *bestd;			/* n: its ||c||^2 - 2 x.c */
+	int32_t    *rows;			/* n: rows searching one group */
+	float	   *gather;			/* chunk x dim: their vectors */
+	float	   *dots;			/* chunk_floats */
+	size_t		chunk_floats;
+} rq_groups_search;
+
+static size_t
+rq_groups_search_layout(int k, int dim, int ngroups, size_t n, char *base, rq_groups_search *s)
+{
+	size_t		chunk = (size_t) rq_gemm_block_rows(k, dim) * (size_t) k,
+				off = 0;
+	void	   *parts[7];
+	size_t		sizes[7] = {
+		n * ngroups * sizeof(float), n * ngroups, n * sizeof(int32_t), n * sizeof(float),
+		n * sizeof(int32_t), n * dim * sizeof(float), chunk * sizeof(float)
+	};
+
+	for (int i = 0; i < 7; i++)
+	{
+		parts[i] = base ? base + off : NULL;
+		off += RQ_ALIGN(sizes[i]);
+	}
+	if (s != NULL)
+	{
+		s->gd = parts[0];
+		s->want = parts[1];
+		s->best = parts[2];
+		s->bestd = parts[3];
+		s->rows = parts[4];
+		s->gather = parts[5];
+		s->dots = parts[6];
+		s->chunk_floats = chunk;
+	}
+	return off;
+}
+
+size_t
+rq_groups_search_bytes(int k, int dim, int ngroups, size_t rows)
+{
+	return rq_groups_search_layout(k, dim, ngroups, rows, NULL, NULL);
+}
+
+/* Compares `m` gathered rows (numbers in s->rows) with the members of group j. */
+static void
+rq_groups_compare(const rq_groups *g, int j, size_t m, rq_groups_search *s, rq_groups_stats *stats)
+{
+	int			size = g->first[j + 1] - g->first[j];
+	const float *members = g->members + (size_t) g->first[j] * g->dim;
+	const float *mnorm2 = g->mnorm2 + g->first[j];
+	const int32_t *order = g->order + g->first[j];
+
+	rq_sgemm_abt((int) m, size, g->dim, s->gather, g->dim, members, g->dim, s->dots, size);
+	for (size_t r = 0; r < m; r++)
+	{
+		int32_t		i = s->rows[r];
+		const float *dots = s->dots + r * size;
+
+		for (int c = 0; c < size; c++)
+		{
+			float		d = mnorm2[c] - 2.0f * dots[c];
+
+			/* ties go to the lower centroid number, as comparing with all in order does */
+			if (d < s->bestd[i] || (d == s->bestd[i] && order[c] < s->best[i]))
+			{
+				s->bestd[i] = d;
+				s->best[i] = order[c];
+			}
+		}
+	}
+	if (stats != NULL)
+	{
+		stats->groups += m;
+		stats->centroids += m * size;
+	}
+}
+
+/* Searches every group for the rows that want it, a GEMM per chunk of gathered rows. */
+static void
+rq_groups_run(const rq_groups *g, const float *data, size_t n, rq_groups_search *s,
+			  rq_groups_stats *stats)
+{
+	int			dim = g->dim;
+
+	for (int j = 0; j < g->ngroups; j++)
+	{
+		int			size = g->first[j + 1] - g->first[j];
+		size_t		chunk,
+					m = 0;
+
+		if (size == 0)
+			continue;
+		chunk = s->chunk_floats / size;
+		chunk = chunk < 1 ? 1 : chunk;
+		for (size_t i = 0; i < n; i++)
+		{
+			if (!s->want[i * g->ngroups + j])
+				continue;
+			memcpy(s->gather + m * dim, data + i * dim, sizeof(float) * dim);
+			s->rows[m++] = (int32_t) i;
+			if (m == chunk)
+			{
+				rq_groups_compare(g, j, m, s, stats);
+				m = 0;
+			}
+		}
+		if (m > 0)
+			rq_groups_compare(g, j, m, s, stats);
+	}
+}
+
+/* Squared distances to the group centres; each row wants its nearest group. */
+static void
+rq_groups_first_pass(const rq_groups *g, const float *data, const float *xnorm2, size_t n,
+					 rq_groups_search *s)
+{
+	int			ng = g->ngroups;
+
+	rq_sgemm_abt((int) n, ng, g->dim, data, g->dim, g->centres, g->dim, s->gd, ng);
+	memset(s->want, 0, n * ng);
+	for (size_t i = 0; i < n; i++)
+	{
+		float	   *gd = s->gd + i * ng;
+		int			nearest = -1;
+
+		for (int j = 0; j < ng; j++)
+		{
+			float		d = xnorm2[i] + g->gnorm2[j] - 2.0f * gd[j];
+
+			gd[j] = d > 0.0f ? d : 0.0f;
+			if (g->first[j + 1] > g->first[j] && (nearest < 0 || gd[j] < gd[nearest]))
+				nearest = j;
+		}
+		s->want[i * ng + nearest] = 1;
+		s->best[i] = -1;
+		s->bestd[i] = INFINITY;
+	}
+}
+
+/* Leaves only the m nearest (by gd) of the wanted groups wanted. */
+static void
+rq_groups_keep_nearest(uint8_t *want, const float *gd, int ng, int m)
+{
+	int32_t		ids[RQ_GROUPS_MAX_CAP];
+	float		ds[RQ_GROUPS_MAX_CAP];
+	int			count = 0;
+
+	for (int j = 0; j < ng; j++)
+	{
+		if (!want[j])
+			continue;
+		rq_keep_nearest(ids, ds, &count, m, j, gd[j]);
+		want[j] = 0;
+	}
+	for (int i = 0; i < count; i++)
+		want[ids[i]] = 1;
+}
+
+/*
+ * The other groups a row searches: those whose bound does not clear its
+ * best distance (an uncertain comparison, with a NaN, searches), the nearest
+ * max_groups - 1 of them when g->max_groups is set.
+ */
+static void
+rq_groups_second_pass(const rq_groups *g, const float *xnorm2, size_t n, rq_groups_search *s)
+{
+	int			ng = g->ngroups;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const float *gd = s->gd + i * ng;
+		uint8_t    *want = s->want + i * ng;
+		float		best = sqrtf(fmaxf(s->bestd[i] + xnorm2[i], 0.0f));
+		int			wanted = 0;
+
+		for (int j = 0; j < ng; j++)
+		{
+			float		slack = RQ_GROUPS_SLACK * sqrtf(2.0f * xnorm2[i] + g->gnorm2[j] + g->cmax2);
+
+			want[j] = !want[j] && g->first[j + 1] > g->first[j] &&
+				!(sqrtf(gd[j]) - g->radius[j] - slack > best);
+			wanted += want[j];
+		}
+		if (g->max_groups > 0 && wanted > g->max_groups - 1)
+			rq_groups_keep_nearest(want, gd, ng, g->max_groups - 1);
+	}
+}
+
+void
+rq_groups_nearest(const rq_groups *g, const float *data, const float *xnorm2, size_t n,
+				  int32_t *assign, float *dist, void *work, rq_groups_stats *stats)
+{
+	rq_groups_search s;
+
+	if (n == 0)
+		return;
+	rq_groups_search_layout(g->k, g->dim, g->ngroups, n, work, &s);
+	rq_groups_first_pass(g, data, xnorm2, n, &s);
+	rq_groups_run(g, data, n, &s, stats);
+	rq_groups_second_pass(g, xnorm2, n, &s);
+	rq_groups_run(g, data, n, &s, stats);
+	for (size_t i = 0; i < n; i++)
+	{
+		if (!isfinite(xnorm2[i]) || s.best[i] < 0)
+		{
+			/* no bound holds for an infinite norm: compare with all, in order */
+			rq_assign_nearest(data + i * g->dim, xnorm2 + i, 1, g->dim, g->centroids, g->cnorm2,
+							  g->k, assign + i, dist ? dist + i : NULL, s.dots, 1);
+			continue;
+		}
+		assign[i] = s.best[i];
+		if (dist != NULL)
+		{
+			float		d = s.bestd[i] + xnorm2[i];
+
+			dist[i] = d > 0.0f ? d : 0.0f;
+		}
+	}
+	if (stats != NULL)
+		stats->rows += n;
+}
