@@ -56,19 +56,3 @@ RabitqLoadBlas(void)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("BLAS routine %s not found in %s", missing, RABITQ_OPENBLAS)));
 }
-
-/*
- * OpenBLAS's threads for this process's next calls: a parallel build's
- * k-means uses as many as the build has participants, then goes back to one.
- * Without OpenBLAS's own setter (another BLAS) the calls stay single-threaded.
- */
-void
-RabitqBlasThreads(int threads)
-{
-	void		(*set_threads) (int);
-
-	RabitqLoadBlas();
-	set_threads = (void (*) (int)) dlsym(handle, "openblas_set_num_threads");
-	if (set_threads != NULL)
-		set_threads(threads);
-}

@@ -34,6 +34,12 @@
 #define RABITQ_MAX_PROBES		RABITQ_MAX_LISTS
 #define RABITQ_SAMPLES_PER_LIST 50		/* k-means training rows per list */
 #define RABITQ_MIN_ROWS_PER_LIST 10		/* fewer: NOTICE about low recall */
+/*
+ * Groups of centroids a row's nearest-list search looks into at most, in
+ * k-means and when loading rows, once there are enough lists to group
+ * (rq_groups.h; measured in the README's growth section).
+ */
+#define RABITQ_ASSIGN_GROUPS 8
 #define RABITQ_ROTATION_SEED	UINT64_C(0x7261626974710001)
 #define RABITQ_MAX_EXACT_KEYS	64	/* key value combinations an exact scan looks up */
 
@@ -243,6 +249,5 @@ extern void RabitqExReadLane(Relation index, const RabitqGeometry *g, ItemPointe
 
 /* blas_loader.c */
 extern void RabitqLoadBlas(void);
-extern void RabitqBlasThreads(int threads);
 
 #endif							/* VECRABITQ_RABITQ_H */

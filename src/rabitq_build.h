@@ -49,12 +49,17 @@ typedef struct BuildState
 	uint8	   *batch_keys;		/* BatchRows x key_bytes */
 	float	   *batch_norm2;
 	int32	   *batch_list;
-	float	   *batch_block;	/* block_rows x lists (GEMM output) */
+	float	   *batch_block;	/* block_rows x lists (GEMM output), without groups */
 	int			block_rows;		/* rows per GEMM block (rq_gemm_block_rows) */
+	struct rq_groups *groups;	/* the centroids grouped (rq_groups.h); NULL: compare with all */
+	void	   *groups_work;	/* a batch's search scratch */
+	struct rq_groups_stats *groups_stats;
 	float	   *prep;			/* D: one preprocessed row */
 	RabitqEntry entry;			/* the row being stored */
 	char	   *posting_ex;		/* a posting's ex-code lane (key columns, ex_bits > 0) */
-	double		indexed;
+	double		indexed;		/* rows stored (the leader: every participant's) */
+	double		assigned;		/* a worker: the rows it has read */
+	double		tuples_total;	/* rows the sample saw (progress) */
 	double		residual2;
 	MemoryContext buildctx;		/* lives for the whole build */
 	MemoryContext tmpctx;		/* reset after every row */
@@ -71,6 +76,7 @@ extern void RabitqBuildInitLoading(BuildState *bs);
 extern void RabitqBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 								bool tupleIsAlive, void *state);
 extern void RabitqBuildFlush(BuildState *bs);
+extern void RabitqBuildReportAssign(const BuildState *bs);
 extern void RabitqBuildPut(BuildState *bs, int list, const RabitqLane *e, float residual2);
 
 /* rabitq_build_parallel.c */

@@ -52,6 +52,7 @@ typedef struct RabitqParallelShared
 	int			lists;
 	slock_t		mutex;
 	double		reltuples;		/* the workers' heap tuples, summed as they end */
+	double		tuples_total;	/* the rows the sample saw, for the workers' progress */
 } RabitqParallelShared;
 
 #define SharedScan(shared) \
@@ -307,6 +308,7 @@ SetUpShared(BuildState *bs, ParallelContext *pcxt, Snapshot snapshot)
 	shared->isconcurrent = bs->indexInfo->ii_Concurrent;
 	shared->lists = bs->lists;
 	shared->reltuples = 0.0;
+	shared->tuples_total = bs->tuples_total;
 	SpinLockInit(&shared->mutex);
 	table_parallelscan_initialize(bs->heap, SharedScan(shared), snapshot);
 	shm_toc_insert(pcxt->toc, KEY_SHARED, shared);
@@ -348,7 +350,6 @@ RabitqBuildLoad(BuildState *bs)
 	char	   *queues;
 	double		reltuples;
 
-	RabitqBlasThreads(1);		/* each participant is one thread */
 	if (bs->nworkers == 0)
 		return SerialLoad(bs);
 	EnterParallelMode();
@@ -412,6 +413,25 @@ RabitqBuildLoad(BuildState *bs)
 
 /* ---- a worker ---- */
 
+/*
+ * A worker's own row in pg_stat_progress_create_index, in the loading
+ * phase: its scan's blocks (the shared scan's position as this worker sees
+ * it) and the rows it has assigned.
+ */
+static void
+WorkerProgressStart(Relation heap, Relation index, const RabitqParallelShared *shared)
+{
+	const int	param[] = {PROGRESS_CREATEIDX_COMMAND, PROGRESS_CREATEIDX_INDEX_OID,
+		PROGRESS_CREATEIDX_ACCESS_METHOD_OID, PROGRESS_CREATEIDX_PHASE, PROGRESS_CREATEIDX_SUBPHASE,
+	PROGRESS_CREATEIDX_TUPLES_TOTAL};
+	const int64 value[] = {shared->isconcurrent ? PROGRESS_CREATEIDX_COMMAND_CREATE_CONCURRENTLY :
+		PROGRESS_CREATEIDX_COMMAND_CREATE, RelationGetRelid(index), index->rd_rel->relam,
+	PROGRESS_CREATEIDX_PHASE_BUILD, RABITQ_PHASE_LOAD, (int64) shared->tuples_total};
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_CREATE_INDEX, RelationGetRelid(heap));
+	pgstat_progress_update_multi_param(lengthof(param), param, value);
+}
+
 /* The entry point of a parallel worker (CreateParallelContext names it). */
 void
 RabitqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
@@ -439,7 +459,6 @@ RabitqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	RabitqBuildInitLoading(&bs);
 	bs.buildctx = CurrentMemoryContext;
 	bs.tmpctx = AllocSetContextCreate(CurrentMemoryContext, "rabitq build row", ALLOCSET_DEFAULT_SIZES);
-	RabitqLoadBlas();
 
 	memset(&ps, 0, sizeof(ps));
 	ps.entry_bytes = EntryBytes(&bs);
@@ -452,14 +471,17 @@ RabitqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	bs.par = &ps;
 	bs.worker = true;
 
-	reltuples = table_index_build_scan(heap, index, indexInfo, true, false, RabitqBuildCallback, &bs,
+	WorkerProgressStart(heap, index, shared);
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, true, RabitqBuildCallback, &bs,
 									   table_beginscan_parallel(heap, SharedScan(shared)));
 	RabitqBuildFlush(&bs);
 	SendBatch(&bs);
+	RabitqBuildReportAssign(&bs);
 	SpinLockAcquire(&shared->mutex);
 	shared->reltuples += reltuples;
 	SpinLockRelease(&shared->mutex);
 	shm_mq_detach(ps.out);
+	pgstat_progress_end_command();
 	index_close(index, RowExclusiveLock);
 	table_close(heap, heap_lock);
 }

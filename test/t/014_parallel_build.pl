@@ -11,7 +11,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More tests => 15;
+use Test::More tests => 16;
 use Time::HiRes qw(usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -131,6 +131,16 @@ $node->safe_psql('postgres', 'DROP INDEX after_crash');
 $h = start_slow_build();
 my $leader = $node->safe_psql('postgres',
 	q{SELECT pid FROM pg_stat_activity WHERE application_name = 'builder' AND backend_type = 'client backend'});
+# the worker has its own progress row: the loading phase, the table's
+# blocks, and the rows it has assigned (its first batch takes a while)
+ok($node->poll_query_until('postgres', qq{
+	SELECT count(*) = 1 FROM pg_stat_progress_create_index p JOIN pg_stat_activity w USING (pid)
+	WHERE w.leader_pid = $leader AND w.backend_type = 'parallel worker'
+	  AND p.command = 'CREATE INDEX' AND p.relid = 'items'::regclass
+	  AND p.phase = 'building index: assigning and quantizing rows'
+	  AND p.blocks_total = pg_relation_size('items') / current_setting('block_size')::int
+	  AND p.blocks_done > 0 AND p.tuples_total >= 200000 AND p.tuples_done > 0}),
+	'a parallel worker reports its own blocks and rows in pg_stat_progress_create_index');
 $node->safe_psql('postgres', "SELECT pg_cancel_backend($leader)");
 $h->finish;
 ok($node->poll_query_until('postgres', q{
