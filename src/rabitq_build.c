@@ -650,7 +650,7 @@ InitGroups(BuildState *bs)
 	bs->groups = palloc(sizeof(rq_groups));
 	if (rq_groups_build(bs->codec.centroids, bs->codec.centroid_norm2, bs->lists, dp, groups,
 						RABITQ_ASSIGN_GROUPS, RABITQ_ROTATION_SEED, palloc(rq_groups_bytes(bs->lists, dp, groups)),
-						bs->groups) != RQ_OK)
+						bs->groups, KmeansTick, NULL) != RQ_OK)
 		elog(ERROR, "rabitq could not group %d lists", bs->lists);
 	bs->groups_work = palloc(rq_groups_search_bytes(bs->lists, dp, groups, BatchRows(dp)));
 }

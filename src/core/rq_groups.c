@@ -9,7 +9,6 @@
 
 #include "rq_blas.h"
 #include "rq_distance.h"
-#include "rq_kmeans.h"
 
 #define RQ_ALIGN(x) (((x) + 63) & ~(size_t) 63)
 
@@ -175,11 +174,29 @@ rq_keep_nearest(int32_t *ids, float *ds, int *count, int m, int32_t c, float d)
 	ds[at] = d;
 }
 
+/* The caller's tick, told that the k-means calling it is grouping centroids. */
+typedef struct rq_groups_tick_ctx
+{
+	rq_kmeans_tick tick;
+	void	   *ctx;
+} rq_groups_tick_ctx;
+
+static void
+rq_groups_tick(void *ctx, rq_kmeans_stage stage, int done, int total)
+{
+	rq_groups_tick_ctx *t = ctx;
+
+	(void) stage;
+	t->tick(t->ctx, RQ_KMEANS_GROUPING, done, total);
+}
+
 rq_status
 rq_groups_build(const float *centroids, const float *cnorm2, int k, int dim, int ngroups,
-				int max_groups, uint64_t seed, void *mem, rq_groups *g)
+				int max_groups, uint64_t seed, void *mem, rq_groups *g, rq_kmeans_tick tick,
+				void *tick_ctx)
 {
 	rq_kmeans_config cfg = rq_groups_kmeans_config(k, dim, ngroups, seed);
+	rq_groups_tick_ctx t = {tick, tick_ctx};
 	rq_groups_scratch s;
 	rq_kmeans_result result;
 	rq_status	status;
@@ -194,6 +211,11 @@ rq_groups_build(const float *centroids, const float *cnorm2, int k, int dim, int
 	g->max_groups = max_groups;
 	g->centroids = centroids;
 	g->cnorm2 = cnorm2;
+	if (tick != NULL)
+	{
+		cfg.tick = rq_groups_tick;
+		cfg.tick_ctx = &t;
+	}
 	status = rq_kmeans(centroids, (size_t) k, &cfg, g->centres, s.kmeans, &result);
 	if (status != RQ_OK)
 		return status;

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rq_kmeans.h"
 #include "rq_types.h"
 
 typedef struct rq_groups
@@ -73,11 +74,12 @@ extern size_t rq_groups_bytes(int k, int dim, int ngroups);
  * Groups the k centroids (kept by pointer, with their squared norms: both
  * must outlive g) into ngroups (1 <= ngroups <= k), deterministically for a
  * seed; searches will look into max_groups groups at most (0: no cap).
- * mem holds rq_groups_bytes.
+ * mem holds rq_groups_bytes.  Grouping is a k-means of the centroids: tick
+ * (may be NULL) is called as k-means calls it, with RQ_KMEANS_GROUPING.
  */
 extern rq_status rq_groups_build(const float *centroids, const float *cnorm2, int k, int dim,
 								 int ngroups, int max_groups, uint64_t seed, void *mem,
-								 rq_groups *g);
+								 rq_groups *g, rq_kmeans_tick tick, void *tick_ctx);
 
 /* Bytes of scratch a search of up to `rows` rows needs. */
 extern size_t rq_groups_search_bytes(int k, int dim, int ngroups, size_t rows);

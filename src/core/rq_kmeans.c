@@ -372,8 +372,9 @@ rq_lloyd_assign(const float *data, size_t n, const rq_kmeans_config *cfg, const 
 	rq_groups	g;
 
 	if (w->groups != NULL &&
-		rq_groups_build(centroids, w->cnorm2, cfg->k, dim, rq_groups_count(cfg->k, cfg->max_groups), cfg->max_groups,
-						cfg->seed + (uint64_t) iteration, w->groups, &g) == RQ_OK)
+		rq_groups_build(centroids, w->cnorm2, cfg->k, dim, rq_groups_count(cfg->k, cfg->max_groups),
+						cfg->max_groups, cfg->seed + (uint64_t) iteration, w->groups, &g, cfg->tick,
+						cfg->tick_ctx) == RQ_OK)
 	{
 		for (size_t start = 0; start < n; start += RQ_GROUPED_ROWS)
 		{

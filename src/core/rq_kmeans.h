@@ -19,7 +19,8 @@
 typedef enum rq_kmeans_stage
 {
 	RQ_KMEANS_SEEDING = 1,		/* done = centres chosen, total = k */
-	RQ_KMEANS_LLOYD = 2			/* done = iterations finished, total = max_iterations */
+	RQ_KMEANS_LLOYD = 2,		/* done = iterations finished, total = max_iterations */
+	RQ_KMEANS_GROUPING = 3		/* grouping centroids (rq_groups_build): no progress to report */
 } rq_kmeans_stage;
 
 /*

@@ -73,7 +73,7 @@ fixture_make(fixture *f, int dim, int k, int max_groups, double gap)
 	RQ_CHECK(rq_kmeans(sample, n, &cfg, f->centroids, work, &res) == RQ_OK, "k-means");
 	rq_squared_norms(f->centroids, k, dim, f->cnorm2);
 	f->mem = rq_test_alloc(rq_groups_bytes(k, dim, ng));
-	RQ_CHECK(rq_groups_build(f->centroids, f->cnorm2, k, dim, ng, max_groups, 3, f->mem, &f->g) == RQ_OK,
+	RQ_CHECK(rq_groups_build(f->centroids, f->cnorm2, k, dim, ng, max_groups, 3, f->mem, &f->g, NULL, NULL) == RQ_OK,
 			 "groups");
 	free(sample);
 	free(work);
@@ -234,6 +234,35 @@ test_non_finite(void)
 	free(rows);
 }
 
+static void
+count_grouping(void *ctx, rq_kmeans_stage stage, int done, int total)
+{
+	(void) done;
+	(void) total;
+	if (stage == RQ_KMEANS_GROUPING)
+		(*(int *) ctx)++;
+	else
+		*(int *) ctx = -1000000;	/* another stage: the caller's progress would move */
+}
+
+/* Grouping ticks (the build's chance to cancel), as grouping and nothing else. */
+static void
+test_grouping_ticks(void)
+{
+	fixture		f;
+	rq_groups	g;
+	int			ticks = 0;
+	void	   *mem;
+
+	fixture_make(&f, 16, 300, 8, 4.0);
+	mem = rq_test_alloc(rq_groups_bytes(300, 16, f.g.ngroups));
+	RQ_CHECK(rq_groups_build(f.centroids, f.cnorm2, 300, 16, f.g.ngroups, 8, 3, mem, &g, count_grouping,
+							 &ticks) == RQ_OK, "groups");
+	RQ_CHECK(ticks >= f.g.ngroups, "%d ticks while grouping (%d groups seeded)", ticks, f.g.ngroups);
+	free(mem);
+	fixture_free(&f);
+}
+
 /* Few centroids: no groups; the same seed groups the same way. */
 static void
 test_count_and_determinism(void)
@@ -290,5 +319,6 @@ const rq_test_case rq_groups_tests[] = {
 	{"groups/capped: the nearest centroid for nearly every row, a fraction compared", test_capped, 0},
 	{"groups/huge and infinite components: as the full search", test_non_finite, 0},
 	{"groups/no groups for few centroids; deterministic", test_count_and_determinism, 0},
+	{"groups/grouping ticks as grouping", test_grouping_ticks, 0},
 	{NULL, NULL, 0}
 };
