@@ -11,7 +11,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Test::More tests => 16;
+use Test::More tests => 17;
 use Time::HiRes qw(usleep);
 
 my $gen = "$ENV{VECRABITQ_BUILD}/tools/gen_vectors";
@@ -41,14 +41,15 @@ $node->safe_psql('postgres', qq{
 		FROM queries q \$\$;
 });
 
-# builds an index with $workers workers; returns the DEBUG lines and whether the build succeeded
+# builds an index with $workers workers; returns the DEBUG lines and whether
+# the build succeeded (300 lists: enough for the build to group its centroids)
 sub build
 {
 	my ($name, $workers, $extra) = @_;
 	my ($ret, $out, $err) = $node->psql('postgres', qq{
 		SET max_parallel_maintenance_workers = $workers;
 		SET client_min_messages = debug1;
-		CREATE INDEX $extra $name ON items USING rabitq (owner, v);
+		CREATE INDEX $extra $name ON items USING rabitq (owner, v) WITH (lists = 300);
 	});
 	return ($ret, $err);
 }
@@ -56,6 +57,8 @@ sub build
 my ($ret, $err) = build('serial', 0, '');
 is($ret, 0, 'a serial build');
 unlike($err, qr/parallel workers launched/, 'with no worker');
+like($err, qr/rabitq build compared 200000 rows with [\d.]+ of 300 lists each, in [\d.]+ of 49 groups/,
+	'assigning rows through groups of centroids');
 ($ret, $err) = build('par', 1, '');
 is($ret, 0, 'a parallel build');
 like($err, qr/rabitq build loads with 1 of 1 parallel workers launched/, 'with one worker launched');
