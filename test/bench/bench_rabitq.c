@@ -21,6 +21,7 @@
 #include "core/rq_distance.h"
 #include "core/rq_estimate.h"
 #include "core/rq_kernels.h"
+#include "core/rq_groups.h"
 #include "core/rq_kmeans.h"
 #include "core/rq_random.h"
 #include "core/rq_rotation.h"
@@ -179,18 +180,13 @@ kmeans_rows(const char *path, size_t n, int dim, rq_pcg32 *rng, const char **sou
 	return x;
 }
 
+/* One k-means run: seeding and Lloyd timed; max_groups as the index build sets it, or 0. */
 static void
-bench_kmeans(const char *path, rq_pcg32 *rng)
+bench_kmeans_run(const float *x, size_t n, int dim, int k, const char *source, int max_groups, float *c)
 {
-	size_t		n = 100000;
-	int			dim = 128,
-				k = 1000;
-	const char *source;
-	float	   *x = kmeans_rows(path, n, dim, rng, &source);
-	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 10, .seed = 42};
+	rq_kmeans_config cfg = {.dim = dim, .k = k, .max_iterations = 10, .seed = 42, .max_groups = max_groups};
 	size_t		bytes = rq_kmeans_work_bytes(n, &cfg);
 	void	   *work = malloc(bytes);
-	float	   *c = malloc(sizeof(float) * k * dim);
 	rq_kmeans_result res;
 	double		t0 = now(),
 				t1,
@@ -200,12 +196,89 @@ bench_kmeans(const char *path, rq_pcg32 *rng)
 	t1 = now();
 	rq_kmeans_lloyd(x, n, &cfg, c, work, &res);
 	t2 = now();
-	printf("k-means %zu x %d (%s) into %d lists: seeding %.2f s, %d Lloyd iterations %.2f s"
-		   " (%.2f s each), total %.2f s; workspace %.1f MiB; %zu rows moved in the last iteration\n",
-		   n, dim, source, k, t1 - t0, res.iterations, t2 - t1, (t2 - t1) / res.iterations, t2 - t0,
-		   bytes / 1048576.0, res.changed);
-	free(x);
+	printf("k-means %zu x %d (%s) into %d lists, rows searched among %s: seeding %.2f s,"
+		   " %d Lloyd iterations %.2f s (%.2f s each), total %.2f s; workspace %.1f MiB; inertia %.4g;"
+		   " %zu rows moved in the last iteration\n",
+		   n, dim, source, k, max_groups ? "the nearest 8 groups of centroids" : "all centroids", t1 - t0,
+		   res.iterations, t2 - t1, (t2 - t1) / res.iterations, t2 - t0, bytes / 1048576.0, res.inertia,
+		   res.changed);
 	free(work);
+}
+
+/*
+ * The index build's list assignment through groups (the nearest 8 groups'
+ * centroids) against comparing with every centroid, for the k-means rows
+ * themselves: how many get a nearest centroid, how much farther the others'
+ * is, how many centroids a row is compared with.
+ */
+static void
+bench_grouped_assign(const float *x, size_t n, int dim, const float *c, int k)
+{
+	int			ng = rq_groups_count(k, 8);
+	size_t		block_rows = rq_gemm_block_rows(k, dim),
+				batch = 1024,
+				nearest = 0;
+	float	   *xn = malloc(sizeof(float) * n),
+			   *cn = malloc(sizeof(float) * k),
+			   *block = malloc(sizeof(float) * block_rows * k);
+	int32_t    *full = malloc(sizeof(int32_t) * n),
+			   *grouped = malloc(sizeof(int32_t) * n);
+	void	   *mem = malloc(rq_groups_bytes(k, dim, ng)),
+			   *work = malloc(rq_groups_search_bytes(k, dim, ng, batch));
+	rq_groups	g;
+	rq_groups_stats stats = {0};
+	double		excess = 0.0,
+				t0,
+				t1;
+
+	rq_squared_norms(x, n, dim, xn);
+	rq_squared_norms(c, k, dim, cn);
+	t0 = now();
+	rq_assign_nearest(x, xn, n, dim, c, cn, k, full, NULL, block, block_rows);
+	t1 = now();
+	rq_groups_build(c, cn, k, dim, ng, 8, 42, mem, &g, NULL, NULL);
+	for (size_t start = 0; start < n; start += batch)
+		rq_groups_nearest(&g, x + start * dim, xn + start, n - start < batch ? n - start : batch,
+						  grouped + start, NULL, work, &stats);
+	for (size_t i = 0; i < n; i++)
+	{
+		double		a = rq_dist.l2sq(x + i * dim, c + (size_t) full[i] * dim, dim),
+					b = rq_dist.l2sq(x + i * dim, c + (size_t) grouped[i] * dim, dim);
+
+		if (b <= a * (1.0 + 1e-6))
+			nearest++;
+		else
+			excess += sqrt(b / a) - 1.0;
+	}
+	printf("list assignment of those rows through %d groups (the nearest 8 searched) against all %d centroids:"
+		   " %.2f %% of rows get a nearest centroid, the others one %.1f %% farther on average;"
+		   " %.0f centroids and %d group centres compared per row; %.2f s against %.2f s\n",
+		   ng, k, 100.0 * nearest / n, n > nearest ? 100.0 * excess / (n - nearest) : 0.0,
+		   (double) stats.centroids / n, ng, now() - t1, t1 - t0);
+	free(xn);
+	free(cn);
+	free(block);
+	free(full);
+	free(grouped);
+	free(mem);
+	free(work);
+}
+
+static void
+bench_kmeans(const char *path, rq_pcg32 *rng)
+{
+	size_t		n = 100000;
+	int			dim = 128,
+				k = 1000;
+	const char *source;
+	float	   *x = kmeans_rows(path, n, dim, rng, &source);
+
+	float	   *c = malloc(sizeof(float) * k * dim);
+
+	bench_kmeans_run(x, n, dim, k, source, 0, c);
+	bench_grouped_assign(x, n, dim, c, k);
+	bench_kmeans_run(x, n, dim, k, source, 8, c);	/* the index build's RABITQ_ASSIGN_GROUPS */
+	free(x);
 	free(c);
 }
 
