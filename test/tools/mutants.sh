@@ -44,6 +44,9 @@ MUTANTS=(
 "parallel-build-drops-worker-postings|src/rabitq_build_parallel.c|for (int i = 0; i < counts[1]; i++)|for (int i = 0; i < 0; i++)|tap:014"
 "parallel-build-misfiles-worker-rows|src/rabitq_build_parallel.c|RabitqBuildPut(bs, list, &e, residual2);|RabitqBuildPut(bs, (list + 1) % bs->lists, &e, residual2);|tap:014"
 "probes-option-ignored|src/rabitq_lists.c|opts->probes > 0|opts->probes < 0|regress:rabitq_options"
+"groups-bound-without-radius|src/core/rq_groups.c|sqrtf(gd[j]) - g->radius[j] - slack > best|sqrtf(gd[j]) - slack > best|unit"
+"groups-keep-the-farthest|src/core/rq_groups.c|rq_keep_nearest(ids, ds, &count, m, j, gd[j]);|rq_keep_nearest(ids, ds, &count, m, j, -gd[j]);|unit"
+"worker-progress-never-started|src/rabitq_build_parallel.c|WorkerProgressStart(heap, index, shared);|(void) WorkerProgressStart;|tap:014"
 )
 
 work=$(mktemp -d)
