@@ -10,8 +10,6 @@
 #include "rq_blas.h"
 #include "rq_distance.h"
 
-#define RQ_ALIGN(x) (((x) + 63) & ~(size_t) 63)
-
 /* Below this many centroids one GEMM against all of them is as cheap. */
 #define RQ_GROUPS_MIN_K 256
 
@@ -64,8 +62,7 @@ rq_groups_layout(int k, int dim, int ngroups, char *base, rq_groups *g, rq_group
 {
 	rq_kmeans_config cfg = rq_groups_kmeans_config(k, dim, ngroups, 0);
 	size_t		kk = (size_t) k,
-				ng = (size_t) ngroups,
-				off = 0;
+				ng = (size_t) ngroups;
 	void	   *parts[10];
 	size_t		sizes[10] = {
 		(ng + 1) * sizeof(int32_t), kk * sizeof(int32_t), kk * dim * sizeof(float),
@@ -73,12 +70,8 @@ rq_groups_layout(int k, int dim, int ngroups, char *base, rq_groups *g, rq_group
 		kk * sizeof(int32_t), rq_gemm_block_rows(ngroups, dim) * ng * sizeof(float),
 		rq_kmeans_work_bytes(kk, &cfg)
 	};
+	size_t		off = rq_carve(base, sizes, parts, 10);
 
-	for (int i = 0; i < 10; i++)
-	{
-		parts[i] = base ? base + off : NULL;
-		off += RQ_ALIGN(sizes[i]);
-	}
 	if (g != NULL)
 	{
 		g->first = parts[0];
@@ -244,19 +237,14 @@ typedef struct rq_groups_search
 static size_t
 rq_groups_search_layout(int k, int dim, int ngroups, size_t n, char *base, rq_groups_search *s)
 {
-	size_t		chunk = (size_t) rq_gemm_block_rows(k, dim) * (size_t) k,
-				off = 0;
+	size_t		chunk = (size_t) rq_gemm_block_rows(k, dim) * (size_t) k;
 	void	   *parts[7];
 	size_t		sizes[7] = {
 		n * ngroups * sizeof(float), n * ngroups, n * sizeof(int32_t), n * sizeof(float),
 		n * sizeof(int32_t), n * dim * sizeof(float), chunk * sizeof(float)
 	};
+	size_t		off = rq_carve(base, sizes, parts, 7);
 
-	for (int i = 0; i < 7; i++)
-	{
-		parts[i] = base ? base + off : NULL;
-		off += RQ_ALIGN(sizes[i]);
-	}
 	if (s != NULL)
 	{
 		s->gd = parts[0];

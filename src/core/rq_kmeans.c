@@ -13,8 +13,6 @@
 #include "rq_random.h"
 
 #define RQ_STREAM_KMEANS 0x6b6dULL
-#define RQ_ALIGN(x) (((x) + 63) & ~(size_t) 63)
-
 /* The workspace, carved out of the caller's block. */
 typedef struct rq_kmeans_work
 {
@@ -77,8 +75,7 @@ static size_t
 rq_kmeans_layout(size_t n, const rq_kmeans_config *cfg, char *base, rq_kmeans_work *w)
 {
 	size_t		k = (size_t) cfg->k,
-				m = rq_seed_sample(n, cfg),
-				off = 0;
+				m = rq_seed_sample(n, cfg);
 	int			ng = cfg->max_groups > 0 ? rq_groups_count(cfg->k, cfg->max_groups) : 0;
 	void	   *parts[15];
 	size_t		sizes[15] = {
@@ -91,12 +88,8 @@ rq_kmeans_layout(size_t n, const rq_kmeans_config *cfg, char *base, rq_kmeans_wo
 		ng ? rq_groups_bytes(cfg->k, cfg->dim, ng) : 0,
 		ng ? rq_groups_search_bytes(cfg->k, cfg->dim, ng, RQ_GROUPED_ROWS) : 0
 	};
+	size_t		off = rq_carve(base, sizes, parts, 15);
 
-	for (int i = 0; i < 15; i++)
-	{
-		parts[i] = base ? base + off : NULL;
-		off += RQ_ALIGN(sizes[i]);
-	}
 	if (w != NULL)
 	{
 		w->assign = parts[0];

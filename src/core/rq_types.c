@@ -1,6 +1,6 @@
 /*
  * rq_types.c
- *	  Status messages and the malloc allocator.
+ *	  Status messages, workspace carving and the malloc allocator.
  */
 #include "rq_types.h"
 
@@ -23,6 +23,19 @@ rq_status_message(rq_status status)
 			return "argument out of range";
 	}
 	return "unknown status";
+}
+
+size_t
+rq_carve(char *base, const size_t *sizes, void **parts, int n)
+{
+	size_t		off = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		parts[i] = base ? base + off : NULL;
+		off += (sizes[i] + 63) & ~(size_t) 63;
+	}
+	return off;
 }
 
 static void *

@@ -85,4 +85,13 @@ rq_order_same(double a, double b)
 /* Bits of the quantized query (doc/RABITQ.md 2.2: Bq = 4). */
 #define RQ_QUERY_BITS 4
 
+/*
+ * Carves one caller-provided block into n parts of the given sizes, each
+ * starting on a 64-byte boundary: parts[i] points into base (NULL when base
+ * is NULL, to measure).  Returns the bytes the block needs.  The core's
+ * workspaces are laid out with it, so their sizes are known before the
+ * caller allocates anything.
+ */
+extern size_t rq_carve(char *base, const size_t *sizes, void **parts, int n);
+
 #endif							/* RQ_TYPES_H */
