@@ -264,7 +264,7 @@ test_grouping_ticks(void)
 	fixture_free(&f);
 }
 
-/* Few centroids: no groups; the same seed groups the same way. */
+/* Few centroids: no groups; the same seed groups the same way; a cap of one group works. */
 static void
 test_count_and_determinism(void)
 {
@@ -279,6 +279,18 @@ test_count_and_determinism(void)
 			 memcmp(a.g.radius, b.g.radius, sizeof(float) * a.g.ngroups) == 0, "groupings differ");
 	fixture_free(&a);
 	fixture_free(&b);
+	/* a cap of one group: the row's nearest group alone */
+	{
+		fixture		c;
+		float	   *rows = mixture(200, 24, 50, 4.0, 0.0, 7);
+		outcome		o;
+
+		fixture_make(&c, 24, 400, 1, 4.0);
+		o = search_rows(&c, rows, 200, 64);
+		RQ_CHECK(o.per_row < 400 / 4, "capped at one group: %.0f centroids compared per row", o.per_row);
+		free(rows);
+		fixture_free(&c);
+	}
 }
 
 /* k-means assigning through groups: as good as comparing with every centroid, and deterministic. */
