@@ -17,8 +17,6 @@
 
 #define RABITQ_OPENBLAS "libopenblas.so.0"
 
-static void *handle;			/* OpenBLAS, once loaded */
-
 /* Looks a symbol up in OpenBLAS. */
 static void *
 LookupSymbol(void *ctx, const char *name)
@@ -44,6 +42,7 @@ OpenLibrary(const char *name, const char *package)
 void
 RabitqLoadBlas(void)
 {
+	static void *handle;
 	const char *missing = NULL;
 
 	if (rq_blas_bound())

@@ -416,7 +416,7 @@ RabitqBuildLoad(BuildState *bs)
 /*
  * A worker's own row in pg_stat_progress_create_index, in the loading
  * phase: its scan's blocks (the shared scan's position as this worker sees
- * it) and the rows it has assigned.
+ * it) and the rows it has read (RabitqBuildCallback counts them).
  */
 static void
 WorkerProgressStart(Relation heap, Relation index, const RabitqParallelShared *shared)
