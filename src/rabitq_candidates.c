@@ -204,11 +204,14 @@ ExLaneOn(const RabitqCandidates *c, Page page, uint64 id)
 /*
  * Refines ids[0, n).  Consecutive ids whose ex-codes share a page form a
  * run (entries refined in list order share pages); up to
- * RABITQ_REFINE_PAGES runs are pinned, every lane of them is located and
- * prefetched, and only then estimated, each run under its page's share
- * lock (one lock at a time: an insert holds a list page and an ex page), so
- * the lanes' memory loads overlap instead of waiting one by one.  A lane
- * stays where it was located while its page is pinned: ex items never move.
+ * RABITQ_REFINE_PAGES runs are pinned, with the first touches of their
+ * pages prefetched, then every lane of them is located and prefetched, and
+ * only then estimated, each run under its page's share lock (one lock at a
+ * time: an insert holds a list page and an ex page), so the memory loads
+ * of pages and lanes overlap instead of waiting one by one (measured on
+ * sift1m: the pages' first touches were three quarters of this function's
+ * own time).  A lane stays where it was located while its page is pinned:
+ * ex items never move.
  */
 void
 RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps, float *est, float *lb)
@@ -224,25 +227,32 @@ RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps,
 	{
 		int			runs = 0;
 
-		/* pin the pages of the next runs, locate and prefetch their lanes */
+		/* pin the pages of the next runs and prefetch their first touches */
 		while (i < n && runs < RABITQ_REFINE_PAGES)
 		{
-			BlockNumber blkno = ItemPointerGetBlockNumber(ExItemOf(c, ids[i]));
-			Page		page;
+			ItemPointer tid = ExItemOf(c, ids[i]);
+			BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 
 			bufs[runs] = RabitqReadBuffer(c->index, c->cache, blkno);
-			start[runs] = i;
-			LockBuffer(bufs[runs], BUFFER_LOCK_SHARE);
-			page = BufferGetPage(bufs[runs]);
-			for (; i < n && ItemPointerGetBlockNumber(ExItemOf(c, ids[i])) == blkno; i++)
-			{
-				lanes[i] = ExLaneOn(c, page, ids[i]);
-				PrefetchLane(lanes[i], g->ex_lane_size);
-			}
-			LockBuffer(bufs[runs], BUFFER_LOCK_UNLOCK);
-			runs++;
+			RabitqPrefetchPageHead(BufferGetPage(bufs[runs]), ItemPointerGetOffsetNumber(tid));
+			start[runs++] = i;
+			while (i < n && ItemPointerGetBlockNumber(ExItemOf(c, ids[i])) == blkno)
+				i++;
 		}
 		start[runs] = i;
+		/* locate and prefetch their lanes */
+		for (int r = 0; r < runs; r++)
+		{
+			Page		page = BufferGetPage(bufs[r]);
+
+			LockBuffer(bufs[r], BUFFER_LOCK_SHARE);
+			for (int j = start[r]; j < start[r + 1]; j++)
+			{
+				lanes[j] = ExLaneOn(c, page, ids[j]);
+				PrefetchLane(lanes[j], g->ex_lane_size);
+			}
+			LockBuffer(bufs[r], BUFFER_LOCK_UNLOCK);
+		}
 		/* estimate them */
 		for (int r = 0; r < runs; r++)
 		{
