@@ -103,7 +103,7 @@ sweep() {	# DATA_FILE
 	echo
 	echo "| probes | recall@10 | QPS | × exact | heap rows/query | late rows/query |"
 	echo "|---|---|---|---|---|---|"
-	for p in 0 1 2 4 8 16 24 32 48 64 96 128; do
+	for p in 0 1 2 4 8 16 20 24 28 32 48 64 96 128; do
 		local settings="SET enable_seqscan = off; SET rabitq.probes = $p;" r t probed heap late label
 		r=$(recall "$settings" 1000)
 		t=$(qps "-c enable_seqscan=off -c rabitq.probes=$p" 5 "$work/q.sql")
