@@ -17,6 +17,11 @@
 #
 #   test/bench/bench_growth.sh [ROWS...]        (default: 100000 1000000 10000000)
 #
+# A size may also be sift1m: the million SIFT rows of ../shared/data (DATA
+# overrides the directory) with 1,000 of their queries and their ground
+# truth, 128 dimensions, L2; its row is printed apart and not plotted (the
+# plots are of the generated sizes).
+#
 # Environment: DIM (128), METRIC (l2 or cosine), QUERIES (100), SEED (11).
 # 10 M rows of 128 dimensions take about 6 GB of table and an hour on 2
 # cores.  Reports; asserts nothing.
@@ -38,6 +43,7 @@ esac
 out=build/bench/growth-$dim-$metric
 mkdir -p "$out"
 : >"$out/growth.dat"
+: >"$out/growth-sift1m.dat"
 bench_cluster_start
 cat >>"$PGCLUSTER_DIR/data/postgresql.conf" <<CONF
 max_worker_processes = 8
@@ -85,24 +91,48 @@ inserts() {	# CLIENTS
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p' | xargs printf '%.0f'
 }
 
+# Generated rows: the generator's table, queries and exact top 10.
+load_generated() {	# ROWS
+	q -c "COPY items FROM PROGRAM '$gen --binary $dim $1 $seed' WITH (FORMAT binary)" \
+	  -c "COPY queries FROM PROGRAM '$gen --binary $dim $nq $seed 1000000000' WITH (FORMAT binary)" \
+	  -c "VACUUM ANALYZE items" >/dev/null
+	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_table_size('items'))") (with TOAST)"
+	start=$(date +%s.%N)
+	q -c "COPY truth FROM PROGRAM '$gen --truth $metric $dim $1 $seed 1000000000 $nq 10'"
+	echo "ground truth (the generator's exact search) in $(secs "$start") s"
+}
+
+# sift1m: the data set's rows, its first nq queries (ids from 1000000000, as
+# the generated ones) and their ground truth.
+load_sift() {
+	local data=${DATA:-../shared/data}/sift1m
+	build/tools/vecs2pg "$data/base.bvecs" | q -c "\\copy items FROM STDIN"
+	build/tools/vecs2pg --limit "$nq" "$data/query.fvecs" |
+		awk -F '\t' '{print 1000000000 + $1 "\t" $2}' | q -c "\\copy queries FROM STDIN"
+	build/tools/vecs2pg --limit "$nq" --columns 10 --array "$data/gt_l2.ivecs" |
+		awk -F '\t' '{print 1000000000 + $1 "\t" $2}' | q -c "\\copy truth FROM STDIN"
+	q -c "VACUUM ANALYZE items" >/dev/null
+	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_table_size('items'))")"
+}
+
 for n in "${sizes[@]}"; do
+	dat=$out/growth.dat nq=${QUERIES:-100}
+	if [ "$n" = sift1m ]; then
+		[ "$dim" = 128 ] && [ "$metric" = l2 ] || { echo "sift1m is 128 dimensions, l2" >&2; exit 2; }
+		dat=$out/growth-sift1m.dat nq=1000
+	fi
 	echo
 	echo "== $n rows"
 	start=$(date +%s.%N)
 	q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS items, queries, truth" \
 	  -c "CREATE TABLE items (id int, v vector($dim))" \
 	  -c "CREATE TABLE queries (id int PRIMARY KEY, v vector($dim))" \
-	  -c "CREATE TABLE truth (qid int, ids int[])" \
-	  -c "COPY items FROM PROGRAM '$gen --binary $dim $n $seed' WITH (FORMAT binary)" \
-	  -c "COPY queries FROM PROGRAM '$gen --binary $dim $nq $seed 1000000000' WITH (FORMAT binary)" \
-	  -c "VACUUM ANALYZE items" >/dev/null
-	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_table_size('items'))") (with TOAST)"
-	start=$(date +%s.%N)
-	q -c "COPY truth FROM PROGRAM '$gen --truth $metric $dim $n $seed 1000000000 $nq 10'"
-	echo "ground truth (the generator's exact search) in $(secs "$start") s"
+	  -c "CREATE TABLE truth (qid int, ids int[])" >/dev/null
+	if [ "$n" = sift1m ]; then load_sift; else load_generated "$n"; fi
 	printf '\\set q random(1000000000, %d)\nSELECT id FROM items ORDER BY v %s (SELECT v FROM queries WHERE id = :q) LIMIT 10;\n' \
 		$((1000000000 + nq - 1)) "$op" >"$work/q.sql"
 
+	[ "$n" = sift1m ] && n=$(q -c "SELECT count(*) FROM items")
 	exact_secs=$(( n >= 5000000 ? 30 : 10 ))
 	exact_qps=$(qps "-c enable_indexscan=off -c max_parallel_workers_per_gather=0" "$exact_secs" "$work/q.sql")
 	echo "exact search: $exact_qps QPS"
@@ -134,15 +164,24 @@ for n in "${sizes[@]}"; do
 	q -c "DROP INDEX items_v"
 	p1=$(inserts 1) p2=$(inserts 2)
 	echo "inserts rows/s: with the index $i1 (1 session), $i2 (2 sessions); without $p1, $p2"
-	echo "$n $t_ser $t_par $m_ser $m_par $size ${q95:-0} ${q99:-0} $exact_qps ${r95:-0} ${r99:-0} $i1 $i2 $p1 $p2" >>"$out/growth.dat"
+	echo "$n $t_ser $t_par $m_ser $m_par $size ${q95:-0} ${q99:-0} $exact_qps ${r95:-0} ${r99:-0} $i1 $i2 $p1 $p2" >>"$dat"
 done
 
+table() {	# FILE
+	echo "| rows | build serial | build 1 worker | peak memory serial / parallel | index | QPS at recall 0.95 (probes) | × exact | QPS at recall 0.99 (probes) | × exact | exact QPS | inserts/s 1 / 2 sessions | without index |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	while read -r n ts tp ms mp size q95 q99 ex r95 r99 i1 i2 p1 p2; do
+		echo "| $n | $ts s | $tp s | $ms / $mp MB | $size MB | $q95 ($r95) | $(ratio "$q95" "$ex")× | $q99 ($r99) | $(ratio "$q99" "$ex")× | $ex | $i1 / $i2 | $p1 / $p2 |"
+	done <"$1"
+}
+if [ -s "$out/growth-sift1m.dat" ] && [[ " ${sizes[*]} " == *" sift1m "* ]]; then
+	echo
+	echo "sift1m:"
+	table "$out/growth-sift1m.dat"
+fi
+[ -s "$out/growth.dat" ] || { rm -rf "$work"; exit 0; }
 echo
-echo "| rows | build serial | build 1 worker | peak memory serial / parallel | index | QPS at recall 0.95 (probes) | × exact | QPS at recall 0.99 (probes) | × exact | exact QPS | inserts/s 1 / 2 sessions | without index |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-while read -r n ts tp ms mp size q95 q99 ex r95 r99 i1 i2 p1 p2; do
-	echo "| $n | $ts s | $tp s | $ms / $mp MB | $size MB | $q95 ($r95) | $(ratio "$q95" "$ex")× | $q99 ($r99) | $(ratio "$q99" "$ex")× | $ex | $i1 / $i2 | $p1 / $p2 |"
-done <"$out/growth.dat"
+table "$out/growth.dat"
 
 plot() {	# FILE TITLE YLABEL PLOTS
 	gnuplot <<GP
