@@ -140,6 +140,7 @@ extern int	rabitq_exact_limit;
 #define RABITQ_MAX_EPSILON			10.0
 #define RABITQ_EPSILON_GROWTH		1.5		/* a late row widens the bounds this much ... */
 #define RABITQ_EPSILON_MAX_GROWTH	8.0		/* ... up to this many times the setting */
+#define RABITQ_RELEASE_WIDEN		2.0		/* a deferred entry's bound, if released, at epsilon + this */
 
 #define RABITQ_ITERATIVE_OFF 0
 #define RABITQ_ITERATIVE_ON	 1

@@ -17,8 +17,14 @@
  * one placeholder, keyed by the smallest deferred bound, waits in the
  * re-rank for all of them.  If the stream reaches the placeholder, the
  * deferred candidates join the re-rank and are refined when they come first
- * (RabitqReleaseDeferred).  The rows come out exactly as if every candidate
- * had been pushed; only the work moves, and the re-rank's pool stays small.
+ * (RabitqReleaseDeferred).  Only the work moves, and the re-rank's pool
+ * stays small.  A stream that gets that far is a long one, and near a long
+ * stream's frontier almost any violated bound crosses a row already
+ * returned (a late row: at epsilon 3 about one row in a thousand on
+ * sift1m): so the released candidates join with their bounds widened to
+ * epsilon + RABITQ_RELEASE_WIDEN (Widen), computed when they are deferred.
+ * A LIMIT-10 scan rarely gets there; it pays for computing them (about 4 %
+ * on sift1m at 24 probes).
  * With ex_bits = 0 there is no refining: a candidate below T is pushed with
  * its 1-bit bound as final, the rest deferred.
  */
@@ -109,15 +115,41 @@ GrowArray(RabitqScanOpaque so, rq_candidate **array, size_t *cap)
 		: MemoryContextAllocHuge(so->scanctx, sizeof(rq_candidate) * *cap);
 }
 
-/* Sets a candidate aside until the stream reaches its bound (see the file header). */
+/*
+ * The 1-bit lower bound lb of estimate est (at the list's epsilon) widened
+ * by ratio: the bound a deferred entry joins the re-rank with, if the
+ * stream reaches it.  In float, as the bounds are (a DeferBlock runs it on
+ * eight lanes at once), and never above lb, whatever the rounding; if
+ * est - lb overflows, the result is lb (NaN fails the comparison) or
+ * -infinity, which RabitqBoundKey keys first.
+ */
+static pg_attribute_always_inline float
+Widen(float est, float lb, float ratio)
+{
+	float		wide = est - (est - lb) * ratio;
+
+	return wide < lb ? wide : lb;
+}
+
+/* Widen's bound as a re-rank key. */
+static inline double
+RabitqReleaseKey(RabitqScanOpaque so, float est, float lb)
+{
+	return RabitqBoundKey(so, Widen(est, lb, so->run.release_ratio));
+}
+
+/*
+ * Sets a candidate aside until the stream reaches its bound's key (see the
+ * file header); it will join the re-rank at release_key.
+ */
 static pg_attribute_always_inline void
-Defer(RabitqScanOpaque so, uint64 id, double key)
+Defer(RabitqScanOpaque so, uint64 id, double key, double release_key)
 {
 	RabitqScanRun *run = &so->run;
 
 	if (unlikely(run->ndeferred == run->deferred_cap))
 		GrowArray(so, &run->deferred, &run->deferred_cap);
-	run->deferred[run->ndeferred++] = (rq_candidate) {key, id};
+	run->deferred[run->ndeferred++] = (rq_candidate) {release_key, id};
 	/* a placeholder at or below every deferred bound waits in the re-rank */
 	if (unlikely(rq_order_before(key, run->sentinel)))
 	{
@@ -130,10 +162,12 @@ Defer(RabitqScanOpaque so, uint64 id, double key)
  * Defers the live lanes of a block (its tail item at blkno, off) when all
  * their lower bounds are at or above the threshold (most blocks): one
  * record, not eight, and the block's TIDs are not even copied; false
- * (nothing done) otherwise, or when a bound is not finite.
+ * (nothing done) otherwise, or when a bound is not finite.  The record
+ * keeps the widened bounds the lanes would be released with (Widen).
  */
 static pg_attribute_always_inline bool
-DeferBlock(RabitqScanOpaque so, BlockNumber blkno, OffsetNumber off, uint8 live, const float *lb)
+DeferBlock(RabitqScanOpaque so, BlockNumber blkno, OffsetNumber off, uint8 live, const float *est,
+		   const float *lb)
 {
 	RabitqScanRun *run = &so->run;
 	float		min = INFINITY;
@@ -168,7 +202,13 @@ DeferBlock(RabitqScanOpaque so, BlockNumber blkno, OffsetNumber off, uint8 live,
 	d->off = off;
 	d->lanes = live;
 	d->list_slot = run->list_slot;
-	memcpy(d->lb, lb, sizeof(d->lb));
+	{
+		float		wide[RQ_BLOCK_LANES];	/* local, so that the loop vectorizes */
+
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+			wide[l] = Widen(est[l], lb[l], run->release_ratio);
+		memcpy(d->lb, wide, sizeof(d->lb));
+	}
 	run->deferred_lanes += pg_popcount32(live);
 	if (unlikely(rq_order_before(key, run->sentinel)))
 	{
@@ -278,20 +318,26 @@ Offer(RabitqScanOpaque so, uint64 id, float est, float lb)
 	/* most entries: at or above the threshold, so their upper bound is too */
 	if (!rq_order_before(key, rq_kbest_bound(&run->near)))
 	{
-		Defer(so, id, key);
+		Defer(so, id, key, RabitqReleaseKey(so, est, lb));
 		return;
 	}
 	ub = UpperKey(so, est, lb);
 	if (ub < rq_kbest_bound(&run->near))
 		rq_kbest_add(&run->near, ub);
 	if (!rq_order_before(key, rq_kbest_bound(&run->near)))
-		Defer(so, id, key);
+		Defer(so, id, key, RabitqReleaseKey(so, est, lb));
 	else if (id & RABITQ_ID_REFINED)
 		RabitqPushCandidate(so, id, key);
 	else
 	{
 		if (run->nqueue == run->queue_cap)
+		{
 			GrowArray(so, &run->queue, &run->queue_cap);
+			run->queue_release = run->queue_release ?
+				repalloc_huge(run->queue_release, sizeof(double) * run->queue_cap) :
+				MemoryContextAllocHuge(so->scanctx, sizeof(double) * run->queue_cap);
+		}
+		run->queue_release[run->nqueue] = RabitqReleaseKey(so, est, lb);
 		run->queue[run->nqueue++] = (rq_candidate) {key, id};
 	}
 }
@@ -322,7 +368,7 @@ RefineQueue(RabitqScanOpaque so)
 			if (rq_order_before(c.key, rq_kbest_bound(&run->near)))
 				ids[n++] = c.id;
 			else
-				Defer(so, c.id, c.key);
+				Defer(so, c.id, c.key, run->queue_release[i]);
 		}
 		RabitqCandidatesRefine(run->cands, ids, n, run->ex_epsilon, est, lb);
 		for (int j = 0; j < n; j++)
@@ -375,7 +421,7 @@ EstimatePage(RabitqScanOpaque so, Page page, BlockNumber blkno, const rq_estimat
 			live = RabitqLiveLanes(so, item);
 		if (live == 0)
 			continue;
-		if (DeferBlock(so, blkno, o, live, lb))
+		if (DeferBlock(so, blkno, o, live, est, lb))
 			continue;
 		base = RabitqCandidatesAddBlock(so->run.cands, so->run.list_slot, item) * RQ_BLOCK_LANES | flag;
 		RabitqForEachLane(l, live)
@@ -429,6 +475,8 @@ ProbeList(IndexScanDesc scan, int l, Buffer buf)
 	rq_prepare_list_query(so->run.query, c->centroids + (Size) l * c->dp, c->dp, c->metric,
 						  so->run.planes, NULL, &lq);
 	rq_estimate_setup(&lq, so->run.epsilon, &params);
+	so->run.release_ratio = so->run.epsilon > 0 ? (float)
+		(so->run.epsilon + RABITQ_RELEASE_WIDEN) / so->run.epsilon : 1.0;
 	while (BufferIsValid(buf))
 	{
 		Page		page;

@@ -23,8 +23,9 @@
 
 /*
  * The live entries of one block deferred together (rabitq_probe.c): where
- * the block is and their lower bounds.  Its TIDs are copied only if the
- * stream ever reaches it.
+ * the block is and the bounds they join the re-rank with if the stream
+ * reaches them (widened: Widen in rabitq_probe.c).  Its TIDs are copied
+ * only then.
  */
 typedef struct RabitqDeferredBlock
 {
@@ -73,9 +74,12 @@ typedef struct RabitqScanRun
 	rq_kbest	near;			/* the smallest upper bounds seen: the refining threshold */
 	double	   *near_heap;
 	rq_candidate *queue;		/* the current list's candidates below the threshold */
+	double	   *queue_release;	/* ... and their release keys, should they be deferred */
 	size_t		nqueue;
 	size_t		queue_cap;
-	rq_candidate *deferred;		/* candidates above the threshold, not in the re-rank yet */
+	float		release_ratio;	/* widening of a deferred 1-bit bound (Widen, rabitq_probe.c) */
+	rq_candidate *deferred;		/* candidates above the threshold, not in the re-rank yet,
+								 * keyed by their release keys */
 	size_t		ndeferred;
 	size_t		deferred_cap;
 	RabitqDeferredBlock *dblocks;	/* ... and whole blocks of them */
