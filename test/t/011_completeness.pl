@@ -43,14 +43,14 @@ $node->safe_psql('postgres', q{
 
 # queries of a kind whose index top 10 differs from exact search's, by distance
 $node->safe_psql('postgres', <<'SQL');
-CREATE FUNCTION top_d(tab text, op text, q vector, use_index bool) RETURNS float8[]
+CREATE FUNCTION top_d(tab text, op text, q vector, use_index bool, n int DEFAULT 10) RETURNS float8[]
 LANGUAGE plpgsql AS $$
 DECLARE r float8[];
 BEGIN
 	EXECUTE format('SET LOCAL enable_seqscan = %s', NOT use_index);
 	EXECUTE format('SET LOCAL enable_indexscan = %s', use_index);
-	EXECUTE format('SELECT array_agg(d) FROM (SELECT v %s $1 AS d FROM %I ORDER BY v %s $1 LIMIT 10) s',
-				   op, tab, op) INTO r USING q;
+	EXECUTE format('SELECT array_agg(d) FROM (SELECT v %s $1 AS d FROM %I ORDER BY v %s $1 LIMIT %s) s',
+				   op, tab, op, n) INTO r USING q;
 	RETURN r;
 END $$;
 CREATE FUNCTION misses(tab text, op text, qtab text, k text) RETURNS TABLE (queries bigint, wrong bigint)
@@ -94,26 +94,14 @@ for my $opclass (['vector_l2_ops', '<->'], ['vector_ip_ops', '<#>'], ['vector_co
 # bound crosses a row already returned; at the 1-bit stage's epsilon about
 # one row in a thousand came late (sift1m, LIMIT 5000) until the deferred
 # candidates were released with widened bounds.
-$node->safe_psql('postgres', <<'SQL');
-CREATE FUNCTION top_n_d(tab text, op text, q vector, use_index bool, n int) RETURNS float8[]
-LANGUAGE plpgsql AS $$
-DECLARE r float8[];
-BEGIN
-	EXECUTE format('SET LOCAL enable_seqscan = %s', NOT use_index);
-	EXECUTE format('SET LOCAL enable_indexscan = %s', use_index);
-	EXECUTE format('SELECT array_agg(d) FROM (SELECT v %s $1 AS d FROM %I ORDER BY v %s $1 LIMIT %s) s',
-				   op, tab, op, n) INTO r USING q;
-	RETURN r;
-END $$;
-SET client_min_messages = warning;
-CREATE INDEX items_idx ON items USING rabitq (v vector_l2_ops);
-SQL
+$node->safe_psql('postgres', 'SET client_min_messages = warning;
+	CREATE INDEX items_idx ON items USING rabitq (v vector_l2_ops)');
 my $lists = $node->safe_psql('postgres', "SELECT lists FROM rabitq_index_stats('items_idx')");
 for my $kind ('like the data', 'plus 40')
 {
 	my ($nq, $wrong) = split /\|/, $node->safe_psql('postgres', "SET rabitq.probes = $lists;
-		SELECT count(*), count(*) FILTER (WHERE top_n_d('items', '<->', v, true, 2000)
-			IS DISTINCT FROM top_n_d('items', '<->', v, false, 2000)) FROM queries WHERE kind = '$kind'");
+		SELECT count(*), count(*) FILTER (WHERE top_d('items', '<->', v, true, 2000)
+			IS DISTINCT FROM top_d('items', '<->', v, false, 2000)) FROM queries WHERE kind = '$kind'");
 	is($wrong, '0', "every one of $lists lists probed, $nq queries $kind: the exact first 2,000 rows");
 }
 my $late = late_rows("SET rabitq.probes = $lists; SET enable_seqscan = off;
