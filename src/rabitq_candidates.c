@@ -193,13 +193,6 @@ ExLaneOn(const RabitqCandidates *c, Page page, uint64 id)
 
 #define RABITQ_REFINE_PAGES 16	/* ex pages one refining pass keeps locked */
 
-/* Asks the CPU to load an ex-code lane (a macro: see PrefetchItem in rabitq_probe.c). */
-#define PrefetchLane(lane, size) \
-	do { \
-		for (Size off_ = 0; off_ < (size); off_ += 64) \
-			__builtin_prefetch((lane) + off_); \
-		__builtin_prefetch((lane) + (size) - 1); \
-	} while (0)
 
 /*
  * Refines ids[0, n).  Consecutive ids whose ex-codes share a page form a
@@ -249,7 +242,7 @@ RabitqCandidatesRefine(RabitqCandidates *c, const uint64 *ids, int n, float eps,
 			for (int j = start[r]; j < start[r + 1]; j++)
 			{
 				lanes[j] = ExLaneOn(c, page, ids[j]);
-				PrefetchLane(lanes[j], g->ex_lane_size);
+				RabitqPrefetchRange(lanes[j], g->ex_lane_size);
 			}
 			LockBuffer(bufs[r], BUFFER_LOCK_UNLOCK);
 		}

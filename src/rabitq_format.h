@@ -63,12 +63,27 @@ typedef RabitqPageOpaqueData *RabitqPageOpaque;
 #define RabitqPageGetOpaque(page) ((RabitqPageOpaque) PageGetSpecialPointer(page))
 
 /*
+ * Asks the CPU to load every cache line of the size bytes at start (the
+ * last byte's line too, whatever start's alignment).  This and the macro
+ * below are macros: GCC deems a function that only prefetches free of
+ * effects and drops the calls.
+ */
+#define RabitqPrefetchRange(start, size) \
+	do { \
+		const char *start_ = (const char *) (start); \
+		Size		size_ = (size); \
+		\
+		for (Size off_ = 0; off_ < size_; off_ += 64) \
+			__builtin_prefetch(start_ + off_); \
+		if (size_ > 0) \
+			__builtin_prefetch(start_ + size_ - 1); \
+	} while (0)
+
+/*
  * Asks the CPU to load what finding item off on a pinned page reads first:
  * the page header, off's line pointer and the special space (at the page's
  * end on every rabitq page).  Scans issue it for the pages they read next
- * so that first touches overlap instead of each waiting on memory.  A
- * macro: GCC deems a function that only prefetches free of effects and
- * drops the calls.
+ * so that first touches overlap instead of each waiting on memory.
  */
 #define RabitqPrefetchPageHead(page, off) \
 	do { \

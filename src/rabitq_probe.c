@@ -81,8 +81,6 @@ ScoreLists(RabitqScanOpaque so)
  * Asks the CPU to load the item at offset o, if there is one, while the
  * current one is estimated.  List pages come from shared buffers, rarely from
  * cache: without this, the first touch of every block record waits on memory.
- * A macro, not a function: GCC deems a function that only prefetches free of
- * effects and drops the calls.
  */
 #define RABITQ_PREFETCH_ITEMS 4	/* items ahead */
 #define RABITQ_PREFETCH_AHEAD 512	/* bytes of the next page's first item */
@@ -90,12 +88,7 @@ ScoreLists(RabitqScanOpaque so)
 #define PrefetchItem(page, o, maxoff, size) \
 	do { \
 		if ((o) <= (maxoff)) \
-		{ \
-			char	   *item_ = PageGetItem((page), PageGetItemId((page), (o))); \
-			\
-			for (Size off_ = 0; off_ < (size); off_ += 64) \
-				__builtin_prefetch(item_ + off_); \
-		} \
+			RabitqPrefetchRange(PageGetItem((page), PageGetItemId((page), (o))), (size)); \
 	} while (0)
 
 /* Pushes a candidate into the re-rank (ERROR when out of memory). */
@@ -443,14 +436,15 @@ PinAhead(RabitqScanOpaque so, BlockNumber blkno)
 {
 	Buffer		buf;
 	char	   *page;
+	Size		ahead;
 
 	if (!BlockNumberIsValid(blkno))
 		return InvalidBuffer;
 	buf = RabitqReadBuffer(so->index, so->cache, blkno);
 	page = BufferGetPage(buf);
+	ahead = Min(so->cache->geom.tail_size, RABITQ_PREFETCH_AHEAD);
 	RabitqPrefetchPageHead(page, FirstOffsetNumber);
-	for (Size off = 64; off <= Min(so->cache->geom.tail_size, RABITQ_PREFETCH_AHEAD); off += 64)
-		__builtin_prefetch(page + BLCKSZ - sizeof(RabitqPageOpaqueData) - off);
+	RabitqPrefetchRange(page + BLCKSZ - sizeof(RabitqPageOpaqueData) - ahead, ahead);
 	return buf;
 }
 
