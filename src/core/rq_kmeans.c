@@ -19,18 +19,15 @@ typedef struct rq_kmeans_work
 	int32_t    *assign;			/* n */
 	float	   *dist;			/* n */
 	float	   *xnorm2;			/* n */
-	float	   *block;			/* block_rows x k */
-	int32_t    *fresh;			/* a block's (or grouped batch's) new assignments */
+	int32_t    *fresh;			/* a batch's new assignments */
 	double	   *sums;			/* k x dim */
 	int64_t    *counts;			/* k */
-	float	   *cnorm2;			/* k */
 	uint32_t   *sample;			/* m */
 	double	   *mindist;		/* m */
 	float	   *rows;			/* m x dim: the sample, contiguous */
 	float	   *rownorm2;		/* m */
 	float	   *dots;			/* m */
-	void	   *groups;			/* rq_groups_bytes (cfg->max_groups > 0 and k large enough) */
-	void	   *search;			/* rq_groups_search_bytes for RQ_GROUPED_ROWS */
+	void	   *assigner;		/* rq_kmeans_assigner_bytes */
 } rq_kmeans_work;
 
 /* Rows a grouped assignment searches at once (gathered per group: many, for its GEMMs). */
@@ -53,6 +50,22 @@ rq_block_rows(const rq_kmeans_config *cfg)
 	return cfg->block_rows ? cfg->block_rows : rq_gemm_block_rows(cfg->k, cfg->dim);
 }
 
+/* Groups an assignment uses (0: compares with every centroid). */
+static int
+rq_assign_groups(const rq_kmeans_config *cfg)
+{
+	return cfg->max_groups > 0 ? rq_groups_count(cfg->k, cfg->max_groups) : 0;
+}
+
+/* Rows of the largest batch an assigner may run. */
+static size_t
+rq_largest_batch(const rq_kmeans_config *cfg)
+{
+	size_t		rows = rq_block_rows(cfg);
+
+	return rq_assign_groups(cfg) && rows < RQ_GROUPED_ROWS ? RQ_GROUPED_ROWS : rows;
+}
+
 static inline void
 rq_tick(const rq_kmeans_config *cfg, rq_kmeans_stage stage, int done, int total)
 {
@@ -70,43 +83,123 @@ rq_seed_sample(size_t n, const rq_kmeans_config *cfg)
 	return m < n ? m : n;
 }
 
+/*
+ * Lays out an assigner's scratch (and measures it when base is NULL): the
+ * groups' header, the centroids' norms, a GEMM block (also with groups: a
+ * grouping that fails falls back to it), the groups and a batch's search.
+ */
+static size_t
+rq_assigner_layout(const rq_kmeans_config *cfg, char *base, rq_kmeans_assigner *a, void **groups_mem)
+{
+	size_t		k = (size_t) cfg->k;
+	int			ng = rq_assign_groups(cfg);
+	void	   *parts[5];
+	size_t		sizes[5] = {
+		ng ? sizeof(rq_groups) : 0, k * sizeof(float), rq_block_rows(cfg) * k * sizeof(float),
+		ng ? rq_groups_bytes(cfg->k, cfg->dim, ng) : 0,
+		ng ? rq_groups_search_bytes(cfg->k, cfg->dim, ng, RQ_GROUPED_ROWS) : 0
+	};
+	size_t		off = rq_carve(base, sizes, parts, 5);
+
+	if (a != NULL)
+	{
+		a->groups = ng ? parts[0] : NULL;
+		a->cnorm2 = parts[1];
+		a->block = parts[2];
+		a->search = ng ? parts[4] : NULL;
+		*groups_mem = parts[3];
+	}
+	return off;
+}
+
+size_t
+rq_kmeans_assigner_bytes(const rq_kmeans_config *cfg)
+{
+	return rq_assigner_layout(cfg, NULL, NULL, NULL);
+}
+
+void
+rq_kmeans_assigner_start(rq_kmeans_assigner *a, const rq_kmeans_config *cfg, const float *centroids,
+						 int iteration, void *scratch)
+{
+	void	   *groups_mem;
+
+	a->cfg = cfg;
+	a->centroids = centroids;
+	rq_assigner_layout(cfg, scratch, a, &groups_mem);
+	rq_squared_norms(centroids, cfg->k, cfg->dim, a->cnorm2);
+	a->batch_rows = rq_block_rows(cfg);
+	if (a->groups != NULL &&
+		rq_groups_build(centroids, a->cnorm2, cfg->k, cfg->dim, rq_assign_groups(cfg), cfg->max_groups,
+						cfg->seed + (uint64_t) iteration, groups_mem, a->groups, cfg->tick,
+						cfg->tick_ctx) == RQ_OK)
+		a->batch_rows = RQ_GROUPED_ROWS;
+	else
+		a->groups = NULL;
+}
+
+size_t
+rq_kmeans_batches(const rq_kmeans_assigner *a, size_t n)
+{
+	return (n + a->batch_rows - 1) / a->batch_rows;
+}
+
+size_t
+rq_kmeans_batch_span(const rq_kmeans_assigner *a, size_t n, size_t b, size_t *start)
+{
+	size_t		first = b * a->batch_rows;
+
+	if (start != NULL)
+		*start = first;
+	return n - first < a->batch_rows ? n - first : a->batch_rows;
+}
+
+void
+rq_kmeans_assign_batch(const rq_kmeans_assigner *a, const float *data, const float *xnorm2, size_t n,
+					   size_t b, int32_t *assign, float *dist)
+{
+	const rq_kmeans_config *cfg = a->cfg;
+	size_t		start;
+	size_t		rows = rq_kmeans_batch_span(a, n, b, &start);
+
+	if (a->groups != NULL)
+		rq_groups_nearest(a->groups, data + start * cfg->dim, xnorm2 + start, rows, assign, dist,
+						  a->search, NULL);
+	else
+		rq_assign_nearest(data + start * cfg->dim, xnorm2 + start, rows, cfg->dim, a->centroids,
+						  a->cnorm2, cfg->k, assign, dist, a->block, rows);
+}
+
 /* Lays the workspace out (and measures it when base is NULL). */
 static size_t
 rq_kmeans_layout(size_t n, const rq_kmeans_config *cfg, char *base, rq_kmeans_work *w)
 {
 	size_t		k = (size_t) cfg->k,
 				m = rq_seed_sample(n, cfg);
-	int			ng = cfg->max_groups > 0 ? rq_groups_count(cfg->k, cfg->max_groups) : 0;
-	void	   *parts[15];
-	size_t		sizes[15] = {
+	void	   *parts[12];
+	size_t		sizes[12] = {
 		n * sizeof(int32_t), n * sizeof(float), n * sizeof(float),
-		rq_block_rows(cfg) * k * sizeof(float),
-		(ng && rq_block_rows(cfg) < RQ_GROUPED_ROWS ? RQ_GROUPED_ROWS : rq_block_rows(cfg)) * sizeof(int32_t),
-		k * cfg->dim * sizeof(double), k * sizeof(int64_t), k * sizeof(float),
+		rq_largest_batch(cfg) * sizeof(int32_t),
+		k * cfg->dim * sizeof(double), k * sizeof(int64_t),
 		m * sizeof(uint32_t), m * sizeof(double), m * cfg->dim * sizeof(float),
-		m * sizeof(float), m * sizeof(float),
-		ng ? rq_groups_bytes(cfg->k, cfg->dim, ng) : 0,
-		ng ? rq_groups_search_bytes(cfg->k, cfg->dim, ng, RQ_GROUPED_ROWS) : 0
+		m * sizeof(float), m * sizeof(float), rq_kmeans_assigner_bytes(cfg)
 	};
-	size_t		off = rq_carve(base, sizes, parts, 15);
+	size_t		off = rq_carve(base, sizes, parts, 12);
 
 	if (w != NULL)
 	{
 		w->assign = parts[0];
 		w->dist = parts[1];
 		w->xnorm2 = parts[2];
-		w->block = parts[3];
-		w->fresh = parts[4];
-		w->sums = parts[5];
-		w->counts = parts[6];
-		w->cnorm2 = parts[7];
-		w->sample = parts[8];
-		w->mindist = parts[9];
-		w->rows = parts[10];
-		w->rownorm2 = parts[11];
-		w->dots = parts[12];
-		w->groups = ng ? parts[13] : NULL;
-		w->search = ng ? parts[14] : NULL;
+		w->fresh = parts[3];
+		w->sums = parts[4];
+		w->counts = parts[5];
+		w->sample = parts[6];
+		w->mindist = parts[7];
+		w->rows = parts[8];
+		w->rownorm2 = parts[9];
+		w->dots = parts[10];
+		w->assigner = parts[11];
 	}
 	return off;
 }
@@ -352,40 +445,25 @@ rq_lloyd_record(rq_kmeans_work *w, size_t start, size_t rows)
 }
 
 /*
- * One Lloyd assignment of every row (w->assign, w->dist), through grouped
- * centroids when the workspace has them, else by GEMM blocks against all;
- * returns the rows that changed cluster.
+ * One Lloyd assignment of every row (w->assign, w->dist), batch after batch
+ * (or by the caller's assign_all); returns the rows that changed cluster.
  */
 static size_t
 rq_lloyd_assign(const float *data, size_t n, const rq_kmeans_config *cfg, const float *centroids,
 				rq_kmeans_work *w, int iteration)
 {
-	int			dim = cfg->dim;
+	rq_kmeans_assigner a;
 	size_t		changed = 0;
-	rq_groups	g;
 
-	if (w->groups != NULL &&
-		rq_groups_build(centroids, w->cnorm2, cfg->k, dim, rq_groups_count(cfg->k, cfg->max_groups),
-						cfg->max_groups, cfg->seed + (uint64_t) iteration, w->groups, &g, cfg->tick,
-						cfg->tick_ctx) == RQ_OK)
+	if (cfg->assign_all != NULL)
+		return cfg->assign_all(cfg->assign_ctx, iteration, centroids, w->assign, w->dist);
+	rq_kmeans_assigner_start(&a, cfg, centroids, iteration, w->assigner);
+	for (size_t b = 0; b < rq_kmeans_batches(&a, n); b++)
 	{
-		for (size_t start = 0; start < n; start += RQ_GROUPED_ROWS)
-		{
-			size_t		rows = n - start < RQ_GROUPED_ROWS ? n - start : RQ_GROUPED_ROWS;
+		size_t		start;
+		size_t		rows = rq_kmeans_batch_span(&a, n, b, &start);
 
-			rq_groups_nearest(&g, data + start * dim, w->xnorm2 + start, rows, w->fresh,
-							  w->dist + start, w->search, NULL);
-			changed += rq_lloyd_record(w, start, rows);
-			rq_tick(cfg, RQ_KMEANS_LLOYD, iteration, cfg->max_iterations);
-		}
-		return changed;
-	}
-	for (size_t start = 0; start < n; start += rq_block_rows(cfg))
-	{
-		size_t		rows = n - start < rq_block_rows(cfg) ? n - start : rq_block_rows(cfg);
-
-		rq_assign_nearest(data + start * dim, w->xnorm2 + start, rows, dim, centroids,
-						  w->cnorm2, cfg->k, w->fresh, w->dist + start, w->block, rows);
+		rq_kmeans_assign_batch(&a, data, w->xnorm2, n, b, w->fresh, w->dist + start);
 		changed += rq_lloyd_record(w, start, rows);
 		rq_tick(cfg, RQ_KMEANS_LLOYD, iteration, cfg->max_iterations);
 	}
@@ -412,7 +490,6 @@ rq_kmeans_lloyd(const float *data, size_t n, const rq_kmeans_config *cfg, float 
 	{
 		size_t		changed;
 
-		rq_squared_norms(centroids, k, dim, w.cnorm2);
 		changed = rq_lloyd_assign(data, n, cfg, centroids, &w, result->iterations);
 		result->iterations++;
 		result->changed = changed;

@@ -31,6 +31,17 @@ typedef enum rq_kmeans_stage
  */
 typedef void (*rq_kmeans_tick) (void *ctx, rq_kmeans_stage stage, int done, int total);
 
+/*
+ * Assigns every one of the n rows to its nearest centroid for Lloyd
+ * iteration `iteration`, as rq_kmeans_assigner_start and
+ * rq_kmeans_assign_batch would over all batches (see below): updates
+ * assign[i] and dist[i] and returns how many rows changed cluster.  A caller
+ * sets it to spread the batches over several processes; the outcome must be
+ * the serial one.
+ */
+typedef size_t (*rq_kmeans_assign_all) (void *ctx, int iteration, const float *centroids,
+										int32_t *assign, float *dist);
+
 typedef struct rq_kmeans_config
 {
 	int			dim;
@@ -45,6 +56,8 @@ typedef struct rq_kmeans_config
 								 * large enough to group; 0: compares with every centroid */
 	rq_kmeans_tick tick;		/* may be NULL */
 	void	   *tick_ctx;
+	rq_kmeans_assign_all assign_all;	/* NULL: Lloyd assigns the rows itself */
+	void	   *assign_ctx;
 } rq_kmeans_config;
 
 /*
@@ -61,6 +74,44 @@ typedef struct rq_kmeans_result
 	int			reseeded;		/* empty clusters re-seeded, over all iterations */
 	size_t		changed;		/* rows that changed cluster in the last iteration */
 } rq_kmeans_result;
+
+/*
+ * One Lloyd assignment, in batches.  Each participant starts an assigner on
+ * the iteration's centroids (their norms, and the groups when the
+ * configuration groups them: deterministic for the seed and iteration) and
+ * may then run any of the batches, in any order: batch b is rows
+ * [b * batch_rows, (b + 1) * batch_rows), and a row's result depends only
+ * on the centroids and its batch, so any split of the batches among
+ * participants gives the serial result, bit for bit.
+ */
+typedef struct rq_kmeans_assigner
+{
+	const rq_kmeans_config *cfg;
+	const float *centroids;		/* k x dim, the caller's */
+	float	   *cnorm2;			/* k */
+	float	   *block;			/* batch_rows x k: one GEMM block, without groups */
+	struct rq_groups *groups;	/* NULL: compare with every centroid */
+	void	   *search;			/* a grouped batch's scratch */
+	size_t		batch_rows;
+} rq_kmeans_assigner;
+
+/* Bytes of one assigner's scratch. */
+extern size_t rq_kmeans_assigner_bytes(const rq_kmeans_config *cfg);
+
+/* Starts an assigner in scratch (rq_kmeans_assigner_bytes) for the given iteration. */
+extern void rq_kmeans_assigner_start(rq_kmeans_assigner *a, const rq_kmeans_config *cfg,
+									 const float *centroids, int iteration, void *scratch);
+
+/* Batches n rows make; *rows (may be NULL) and *start of batch b. */
+extern size_t rq_kmeans_batches(const rq_kmeans_assigner *a, size_t n);
+extern size_t rq_kmeans_batch_span(const rq_kmeans_assigner *a, size_t n, size_t b, size_t *start);
+
+/*
+ * Assigns the rows of batch b of the n rows of data (xnorm2 their squared
+ * norms, rq_squared_norms): assign[r] and dist[r] for the batch's r-th row.
+ */
+extern void rq_kmeans_assign_batch(const rq_kmeans_assigner *a, const float *data, const float *xnorm2,
+								   size_t n, size_t b, int32_t *assign, float *dist);
 
 /* Bytes of the workspace rq_kmeans (and its two halves) need for n rows. */
 extern size_t rq_kmeans_work_bytes(size_t n, const rq_kmeans_config *cfg);

@@ -187,6 +187,105 @@ test_deterministic(void)
 	free(c2);
 }
 
+/*
+ * A caller's assign_all standing in for a parallel build: three
+ * participants, each with its own assigner, take the batches in reverse,
+ * round robin, into shared arrays.
+ */
+typedef struct split_ctx
+{
+	const rq_kmeans_config *cfg;
+	const float *data;
+	size_t		n;
+	float	   *xnorm2;
+	int32_t    *shared_assign;
+	float	   *shared_dist;
+	void	   *scratch[3];
+	int			calls;
+} split_ctx;
+
+static size_t
+split_assign_all(void *ctx, int iteration, const float *centroids, int32_t *assign, float *dist)
+{
+	split_ctx  *s = ctx;
+	rq_kmeans_assigner a[3];
+	size_t		batches,
+				changed = 0;
+
+	for (int p = 0; p < 3; p++)
+		rq_kmeans_assigner_start(&a[p], s->cfg, centroids, iteration, s->scratch[p]);
+	batches = rq_kmeans_batches(&a[0], s->n);
+	for (size_t i = 0; i < batches; i++)
+	{
+		size_t		b = batches - 1 - i,
+					start;
+
+		rq_kmeans_batch_span(&a[i % 3], s->n, b, &start);
+		rq_kmeans_assign_batch(&a[i % 3], s->data, s->xnorm2, s->n, b, s->shared_assign + start,
+							   s->shared_dist + start);
+	}
+	for (size_t r = 0; r < s->n; r++)
+	{
+		changed += assign[r] != s->shared_assign[r];
+		assign[r] = s->shared_assign[r];
+		dist[r] = s->shared_dist[r];
+	}
+	s->calls++;
+	return changed;
+}
+
+/* k-means whose assignment is split among participants ends as the serial one, bit for bit. */
+static void
+test_split_assignment(void)
+{
+	size_t		n = 12000;
+	int			dim = 32;
+	float	   *data = planted(n, dim, 300, 1.5, 12, NULL);
+
+	for (int grouped = 0; grouped < 2; grouped++)
+	{
+		rq_kmeans_config cfg = {.dim = dim, .k = grouped ? 400 : 40, .max_iterations = 8, .seed = 5,
+		.block_rows = grouped ? 0 : 700, .max_groups = grouped ? 8 : 0};
+		rq_kmeans_config split = cfg;
+		split_ctx	s = {.cfg = &split, .data = data, .n = n};
+		void	   *work = rq_test_alloc(rq_kmeans_work_bytes(n, &cfg));
+		float	   *c1 = rq_test_alloc(sizeof(float) * cfg.k * dim),
+				   *c2 = rq_test_alloc(sizeof(float) * cfg.k * dim);
+		rq_kmeans_result r1,
+					r2;
+		rq_kmeans_assigner probe;
+
+		s.xnorm2 = rq_test_alloc(sizeof(float) * n);
+		rq_squared_norms(data, n, dim, s.xnorm2);
+		s.shared_assign = rq_test_alloc(sizeof(int32_t) * n);
+		s.shared_dist = rq_test_alloc(sizeof(float) * n);
+		for (int p = 0; p < 3; p++)
+			s.scratch[p] = rq_test_alloc(rq_kmeans_assigner_bytes(&cfg));
+		split.assign_all = split_assign_all;
+		split.assign_ctx = &s;
+		RQ_CHECK(rq_kmeans(data, n, &cfg, c1, work, &r1) == RQ_OK, "serial");
+		RQ_CHECK(rq_kmeans(data, n, &split, c2, work, &r2) == RQ_OK, "split");
+		RQ_CHECK(s.calls == r2.iterations && r2.iterations > 1, "assign_all called %d times in %d iterations",
+				 s.calls, r2.iterations);
+		RQ_CHECK(memcmp(c1, c2, sizeof(float) * cfg.k * dim) == 0 && r1.inertia == r2.inertia &&
+				 r1.iterations == r2.iterations && r1.changed == r2.changed,
+				 "%s: split assignment ends elsewhere (inertia %.6g vs %.6g)", grouped ? "grouped" : "full",
+				 r2.inertia, r1.inertia);
+		rq_kmeans_assigner_start(&probe, &cfg, c1, 0, s.scratch[0]);
+		RQ_CHECK((probe.groups != NULL) == grouped && rq_kmeans_batches(&probe, n) > 3,
+				 "%s: %zu batches", grouped ? "grouped" : "full", rq_kmeans_batches(&probe, n));
+		for (int p = 0; p < 3; p++)
+			free(s.scratch[p]);
+		free(s.xnorm2);
+		free(s.shared_assign);
+		free(s.shared_dist);
+		free(work);
+		free(c1);
+		free(c2);
+	}
+	free(data);
+}
+
 /* A centroid nothing is near empties; it is re-seeded and every cluster ends non-empty. */
 static void
 test_reseeds_empty(void)
@@ -405,6 +504,7 @@ const rq_test_case rq_kmeans_tests[] = {
 	{"kmeans/matches double-precision Lloyd from the same seeds", test_matches_double_lloyd, 0},
 	{"kmeans/recovers planted clusters", test_recovers_planted, 0},
 	{"kmeans/deterministic for a seed", test_deterministic, 0},
+	{"kmeans/assignment split among participants ends as the serial one", test_split_assignment, 0},
 	{"kmeans/re-seeds empty clusters", test_reseeds_empty, 0},
 	{"kmeans/spherical mode", test_spherical, 0},
 	{"kmeans/GEMM assignment equals brute force", test_assign_nearest, 0},
