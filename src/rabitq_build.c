@@ -153,6 +153,18 @@ SampleWithCapacity(BuildState *bs, Sample *s, int capacity)
 /* ---- memory ---- */
 
 /*
+ * Rows of a sample from which k-means assigns with the build's workers:
+ * below, starting them costs more than they would take off.
+ */
+#define RABITQ_PARALLEL_KMEANS_ROWS 8192
+
+static bool
+ParallelKmeans(const BuildState *bs, int samples)
+{
+	return bs->nworkers > 0 && samples >= RABITQ_PARALLEL_KMEANS_ROWS;
+}
+
+/*
  * Bytes of the batch being assigned: its rows and, with groups, the grouped
  * centroids and the search's scratch, else one GEMM block.
  */
@@ -184,6 +196,8 @@ BuildMemory(const BuildState *bs, int samples, int lists)
 
 	need = add_size(need, mul_size(mul_size(samples, dim), sizeof(float)));
 	need = add_size(need, rq_kmeans_work_bytes(Max(samples, lists), &cfg));
+	if (ParallelKmeans(bs, samples))
+		need = add_size(need, RabitqKmeansParallelMemory(bs->nworkers, Max(samples, lists), &cfg));
 	need = add_size(need, mul_size(mul_size(lists, dim + dp + 1), sizeof(float)));
 	need = add_size(need, mul_size(mul_size(lists, bs->geom.nseg + (bs->geom.ex_bits > 0)),
 								   BLCKSZ + sizeof(ListWriter)));
@@ -277,7 +291,10 @@ ClusterSample(BuildState *bs, Sample *s)
 		 * slower (10 M rows: 10.6 s against 9.2 s).  Backends stay one thread.
 		 */
 		RabitqLoadBlas();
-		status = rq_kmeans(s->rows, s->count, &cfg, bs->centroids, work, &res);
+		if (ParallelKmeans(bs, s->count))
+			status = RabitqKmeansParallel(bs, s->rows, s->count, &cfg, bs->centroids, work, &res);
+		else
+			status = rq_kmeans(s->rows, s->count, &cfg, bs->centroids, work, &res);
 		if (status != RQ_OK)
 			elog(ERROR, "rabitq k-means rejected %d lists for %d rows", k, s->count);
 		pfree(work);

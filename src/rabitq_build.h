@@ -2,11 +2,13 @@
  * rabitq_build.h
  *	  The state of one participant of CREATE INDEX: rabitq_build.c runs the
  *	  phases, rabitq_build_parallel.c lets workers load rows beside the
- *	  leader.  Private to those two files.
+ *	  leader, rabitq_build_kmeans.c lets them assign k-means' rows.  Private
+ *	  to those three files.
  */
 #ifndef RABITQ_BUILD_H
 #define RABITQ_BUILD_H
 
+#include "core/rq_kmeans.h"
 #include "rabitq.h"
 #include "rabitq_record.h"
 
@@ -86,5 +88,12 @@ extern double RabitqBuildLoad(BuildState *bs);
 extern void RabitqParallelEmitEntry(BuildState *bs, int list, const RabitqLane *e, float residual2);
 extern void RabitqParallelEmitPosting(BuildState *bs, uint64 hash, ItemPointer tid, const char *ex_lane);
 extern void RabitqParallelBatchDone(BuildState *bs);
+extern void RabitqWorkerProgressStart(Oid heaprelid, Oid indexrelid, Oid amid, bool concurrent, int subphase,
+									  int64 tuples_total);
+
+/* rabitq_build_kmeans.c */
+extern Size RabitqKmeansParallelMemory(int nworkers, Size samples, const rq_kmeans_config *cfg);
+extern rq_status RabitqKmeansParallel(BuildState *bs, const float *rows, Size n, const rq_kmeans_config *cfg,
+									  float *centroids, void *work, rq_kmeans_result *result);
 
 #endif							/* RABITQ_BUILD_H */

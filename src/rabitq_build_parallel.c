@@ -414,21 +414,23 @@ RabitqBuildLoad(BuildState *bs)
 /* ---- a worker ---- */
 
 /*
- * A worker's own row in pg_stat_progress_create_index, in the loading
- * phase: its scan's blocks (the shared scan's position as this worker sees
- * it) and the rows it has read (RabitqBuildCallback counts them).
+ * A worker's own row in pg_stat_progress_create_index, in its phase: in
+ * the loading phase its scan's blocks (the shared scan's position as this
+ * worker sees it) and the rows it has read (RabitqBuildCallback counts
+ * them); in k-means the iterations it took part in.
  */
-static void
-WorkerProgressStart(Relation heap, Relation index, const RabitqParallelShared *shared)
+void
+RabitqWorkerProgressStart(Oid heaprelid, Oid indexrelid, Oid amid, bool concurrent, int subphase,
+						  int64 tuples_total)
 {
 	const int	param[] = {PROGRESS_CREATEIDX_COMMAND, PROGRESS_CREATEIDX_INDEX_OID,
 		PROGRESS_CREATEIDX_ACCESS_METHOD_OID, PROGRESS_CREATEIDX_PHASE, PROGRESS_CREATEIDX_SUBPHASE,
 	PROGRESS_CREATEIDX_TUPLES_TOTAL};
-	const int64 value[] = {shared->isconcurrent ? PROGRESS_CREATEIDX_COMMAND_CREATE_CONCURRENTLY :
-		PROGRESS_CREATEIDX_COMMAND_CREATE, RelationGetRelid(index), index->rd_rel->relam,
-	PROGRESS_CREATEIDX_PHASE_BUILD, RABITQ_PHASE_LOAD, (int64) shared->tuples_total};
+	const int64 value[] = {concurrent ? PROGRESS_CREATEIDX_COMMAND_CREATE_CONCURRENTLY :
+		PROGRESS_CREATEIDX_COMMAND_CREATE, indexrelid, amid, PROGRESS_CREATEIDX_PHASE_BUILD, subphase,
+	tuples_total};
 
-	pgstat_progress_start_command(PROGRESS_COMMAND_CREATE_INDEX, RelationGetRelid(heap));
+	pgstat_progress_start_command(PROGRESS_COMMAND_CREATE_INDEX, heaprelid);
 	pgstat_progress_update_multi_param(lengthof(param), param, value);
 }
 
@@ -471,7 +473,8 @@ RabitqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	bs.par = &ps;
 	bs.worker = true;
 
-	WorkerProgressStart(heap, index, shared);
+	RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,
+							  shared->isconcurrent, RABITQ_PHASE_LOAD, (int64) shared->tuples_total);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true, RabitqBuildCallback, &bs,
 									   table_beginscan_parallel(heap, SharedScan(shared)));
 	RabitqBuildFlush(&bs);
