@@ -30,11 +30,12 @@
 #include "rabitq.h"
 #include "rabitq_candidates.h"
 
-/* A probed list: its number and, once needed, its refining query. */
+/* A probed list: its number, the query's residual, and once needed its refining query. */
 typedef struct ProbedList
 {
 	int			list;
 	bool		ready;
+	rq_residual_stats st;
 	rq_ex_query eq;
 } ProbedList;
 
@@ -76,7 +77,7 @@ RabitqCandidatesCreate(Relation index, const RabitqCache *cache, const float *qu
 /* ---- probing ---- */
 
 uint32
-RabitqCandidatesAddList(RabitqCandidates *c, int list)
+RabitqCandidatesAddList(RabitqCandidates *c, int list, const rq_residual_stats *st)
 {
 	if (c->nlists == c->lists_cap)
 	{
@@ -86,6 +87,7 @@ RabitqCandidatesAddList(RabitqCandidates *c, int list)
 	}
 	c->lists[c->nlists].list = list;
 	c->lists[c->nlists].ready = false;
+	c->lists[c->nlists].st = *st;
 	return (uint32) c->nlists++;
 }
 
@@ -143,8 +145,8 @@ ListQuery(RabitqCandidates *c, uint32 slot)
 	{
 		uint8	   *q = MemoryContextAlloc(c->cxt, codec->dp);
 
-		rq_prepare_ex_query(c->query, codec->centroids + (Size) pl->list * codec->dp, codec->dp,
-							c->cache->geom.bits, codec->metric, q, &pl->eq);
+		rq_prepare_ex_query_from(c->query, codec->centroids + (Size) pl->list * codec->dp, codec->dp,
+								 c->cache->geom.bits, codec->metric, &pl->st, q, &pl->eq);
 		pl->ready = true;
 	}
 	return &pl->eq;

@@ -52,7 +52,7 @@ extern RabitqCandidates *RabitqCandidatesCreate(Relation index, const RabitqCach
 												const float *query);
 
 /* Probing: a list about to be probed; returns its slot for RabitqCandidatesAddBlock. */
-extern uint32 RabitqCandidatesAddList(RabitqCandidates *c, int list);
+extern uint32 RabitqCandidatesAddList(RabitqCandidates *c, int list, const rq_residual_stats *st);
 
 /* Probing: room for this many blocks without growing. */
 extern void RabitqCandidatesReserve(RabitqCandidates *c, uint64 blocks);

@@ -459,15 +459,18 @@ ProbeList(IndexScanDesc scan, int l, Buffer buf)
 {
 	RabitqScanOpaque so = (RabitqScanOpaque) scan->opaque;
 	const RabitqCodec *c = &so->cache->codec;
+	const float *centroid = c->centroids + (Size) l * c->dp;
+	rq_residual_stats st;
 	rq_list_query lq;
 	rq_estimate_params params;
 	int64_t		ip[RQ_BLOCK_LANES] = {0};
 
 	if (!BufferIsValid(buf))
 		return;
-	so->run.list_slot = RabitqCandidatesAddList(so->run.cands, l);
-	rq_prepare_list_query(so->run.query, c->centroids + (Size) l * c->dp, c->dp, c->metric,
-						  so->run.planes, NULL, &lq);
+	/* the residual's stats once, for the 1-bit query here and the refining one */
+	rq_residual_stats_of(so->run.query, centroid, c->dp, &st);
+	so->run.list_slot = RabitqCandidatesAddList(so->run.cands, l, &st);
+	rq_prepare_list_query_from(so->run.query, centroid, c->dp, c->metric, &st, so->run.planes, NULL, &lq);
 	rq_estimate_setup(&lq, so->run.epsilon, &params);
 	so->run.release_ratio = so->run.epsilon > 0 ? (float)
 		(so->run.epsilon + RABITQ_RELEASE_WIDEN) / so->run.epsilon : 1.0;

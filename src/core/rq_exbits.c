@@ -281,32 +281,51 @@ rq_prepare_ex_query(const float *q_rot, const float *c_rot, int dp, int bits, rq
 					uint8_t *q, rq_ex_query *eq)
 {
 	rq_residual_stats st;
-	float		vl,
+
+	rq_residual_stats_of(q_rot, c_rot, dp, &st);
+	rq_prepare_ex_query_from(q_rot, c_rot, dp, bits, metric, &st, q, eq);
+}
+
+/* Level of residual coordinate y: round to nearest, clamped. */
+static inline uint8_t
+rq_ex_query_level(float y, float vl, float inv)
+{
+	float		x = (y - vl) * inv + 0.5f;
+	int			level = (int) (x > 0.0f ? x : 0.0f);
+
+	return (uint8_t) (level < RQ_EX_QUERY_LEVELS ? level : RQ_EX_QUERY_LEVELS);
+}
+
+void
+rq_prepare_ex_query_from(const float *q_rot, const float *c_rot, int dp, int bits, rq_metric metric,
+						 const rq_residual_stats *st, uint8_t *q, rq_ex_query *eq)
+{
+	float		vl = st->vl,
 				inv;
 	int64_t		sum = 0;
 
-	rq_residual_stats_of(q_rot, c_rot, dp, &st);
-	vl = st.vl;
 	eq->dp = dp;
 	eq->bits = bits;
 	eq->metric = metric;
 	eq->vl = vl;
-	eq->delta = (st.vr - vl) / (float) RQ_EX_QUERY_LEVELS;
+	eq->delta = (st->vr - vl) / (float) RQ_EX_QUERY_LEVELS;
 	/* a constant y: delta = 0, every level 0 (and delta must not be inverted) */
 	inv = eq->delta > 0.0f ? 1.0f / eq->delta : 0.0f;
+	if (bits > 4)
+		for (int i = 0; i < dp; i++)
+			q[i] = rq_ex_query_level(q_rot[i] - c_rot[i], vl, inv);
+	else
+		/* nibble codes: even dimensions first, the kernels pair them with low nibbles */
+		for (int i = 0; i < dp / 2; i++)
+		{
+			q[i] = rq_ex_query_level(q_rot[2 * i] - c_rot[2 * i], vl, inv);
+			q[dp / 2 + i] = rq_ex_query_level(q_rot[2 * i + 1] - c_rot[2 * i + 1], vl, inv);
+		}
 	for (int i = 0; i < dp; i++)
-	{
-		float		x = (q_rot[i] - c_rot[i] - vl) * inv + 0.5f;
-		int			level = (int) (x > 0.0f ? x : 0.0f);
-
-		level = level < RQ_EX_QUERY_LEVELS ? level : RQ_EX_QUERY_LEVELS;
-		sum += level;
-		/* for nibble codes, even dimensions first: the kernels pair them with low nibbles */
-		q[bits > 4 ? i : (i % 2) * (dp / 2) + i / 2] = (uint8_t) level;
-	}
+		sum += q[i];
 	eq->sum_q = sum;
-	eq->add = (float) (metric == RQ_METRIC_IP ? st.qc : st.y2);
-	eq->ynorm = (float) sqrt(st.y2);
+	eq->add = (float) (metric == RQ_METRIC_IP ? st->qc : st->y2);
+	eq->ynorm = (float) sqrt(st->y2);
 	eq->q = q;
 }
 

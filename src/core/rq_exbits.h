@@ -108,6 +108,11 @@ typedef struct rq_ex_query
 extern void rq_prepare_ex_query(const float *q_rot, const float *c_rot, int dp, int bits,
 								rq_metric metric, uint8_t *q, rq_ex_query *eq);
 
+/* The same from the residual's stats, when the caller has them (rq_residual_stats_of). */
+extern void rq_prepare_ex_query_from(const float *q_rot, const float *c_rot, int dp, int bits,
+									 rq_metric metric, const rq_residual_stats *st, uint8_t *q,
+									 rq_ex_query *eq);
+
 /* The integer sums of a code against a query (the kernels' output). */
 typedef struct rq_ex_sums
 {

@@ -5,6 +5,7 @@
 #include "rq_query.h"
 
 #include <math.h>
+#include <string.h>
 
 #define RQ_QUERY_LEVELS ((1 << RQ_QUERY_BITS) - 1)
 
@@ -21,6 +22,28 @@ rq_quantize_coordinate(float y, float vl, float inv_delta)
 	int			level = (int) (x > 0.0f ? x : 0.0f);
 
 	return level < RQ_QUERY_LEVELS ? level : RQ_QUERY_LEVELS;
+}
+
+/*
+ * Bit j of each of the 64 levels, coordinate b in bit b: eight levels at a
+ * time, their bits j gathered into one byte by a multiply (the byte lanes'
+ * 0/1 values land on distinct bits of the product's top byte, no carries).
+ */
+static inline uint64_t
+rq_bit_plane(const uint8_t *level, int j)
+{
+	uint64_t	plane = 0;
+
+	for (int g = 0; g < 8; g++)
+	{
+		uint64_t	x = 0;
+
+		for (int i = 0; i < 8; i++)	/* one load on a little-endian CPU */
+			x |= (uint64_t) level[8 * g + i] << (8 * i);
+		x = (x >> j) & UINT64_C(0x0101010101010101);
+		plane |= ((x * UINT64_C(0x0102040810204080)) >> 56) << (8 * g);
+	}
+	return plane;
 }
 
 void
@@ -50,42 +73,45 @@ void
 rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp, rq_metric metric,
 					  uint64_t *planes, uint8_t *q_u, rq_list_query *lq)
 {
-	int			words = rq_code_words(dp);
 	rq_residual_stats st;
+
+	rq_residual_stats_of(q_rot, c_rot, dp, &st);
+	rq_prepare_list_query_from(q_rot, c_rot, dp, metric, &st, planes, q_u, lq);
+}
+
+void
+rq_prepare_list_query_from(const float *q_rot, const float *c_rot, int dp, rq_metric metric,
+						   const rq_residual_stats *st, uint64_t *planes, uint8_t *q_u, rq_list_query *lq)
+{
+	int			words = rq_code_words(dp);
 	float		vl,
 				inv_delta;
 	double		y2,
 				qc;
 	int32_t		sum_q = 0;
 
-	rq_residual_stats_of(q_rot, c_rot, dp, &st);
-	vl = st.vl;
-	y2 = st.y2;
-	qc = st.qc;
+	vl = st->vl;
+	y2 = st->y2;
+	qc = st->qc;
 	lq->dp = dp;
 	lq->metric = metric;
 	lq->vl = vl;
-	lq->delta = (st.vr - vl) / (float) RQ_QUERY_LEVELS;
+	lq->delta = (st->vr - vl) / (float) RQ_QUERY_LEVELS;
 	/* a constant y (query on the centroid): delta = 0, every q_u = 0 */
 	inv_delta = (lq->delta > 0.0f) ? 1.0f / lq->delta : 0.0f;
 
 	for (int w = 0; w < words; w++)
 	{
-		uint64_t	plane[RQ_QUERY_BITS] = {0};
+		uint8_t		level[64];
 
 		for (int b = 0; b < 64; b++)
-		{
-			int			i = w * 64 + b;
-			int			level = rq_quantize_coordinate(q_rot[i] - c_rot[i], vl, inv_delta);
-
-			sum_q += level;
-			if (q_u != NULL)
-				q_u[i] = (uint8_t) level;
-			for (int j = 0; j < RQ_QUERY_BITS; j++)	/* no branch on the bit */
-				plane[j] |= (uint64_t) ((level >> j) & 1) << b;
-		}
+			level[b] = (uint8_t) rq_quantize_coordinate(q_rot[w * 64 + b] - c_rot[w * 64 + b], vl, inv_delta);
+		for (int b = 0; b < 64; b++)
+			sum_q += level[b];
+		if (q_u != NULL)
+			memcpy(q_u + w * 64, level, sizeof(level));
 		for (int j = 0; j < RQ_QUERY_BITS; j++)
-			planes[(size_t) j * words + w] = plane[j];
+			planes[(size_t) j * words + w] = rq_bit_plane(level, j);
 	}
 	lq->sum_q = sum_q;
 	lq->add = (float) (metric == RQ_METRIC_IP ? qc : y2);

@@ -59,4 +59,9 @@ extern void rq_prepare_list_query(const float *q_rot, const float *c_rot, int dp
 								  rq_metric metric, uint64_t *planes, uint8_t *q_u,
 								  rq_list_query *lq);
 
+/* The same from the residual's stats, when the caller has them (rq_residual_stats_of). */
+extern void rq_prepare_list_query_from(const float *q_rot, const float *c_rot, int dp, rq_metric metric,
+									   const rq_residual_stats *st, uint64_t *planes, uint8_t *q_u,
+									   rq_list_query *lq);
+
 #endif							/* RQ_QUERY_H */
