@@ -22,9 +22,12 @@
  * stream's frontier almost any violated bound crosses a row already
  * returned (a late row: at epsilon 3 about one row in a thousand on
  * sift1m): so the released candidates join with their bounds widened to
- * epsilon + RABITQ_RELEASE_WIDEN (Widen), computed when they are deferred.
- * A LIMIT-10 scan rarely gets there; it pays for computing them (about 4 %
- * on sift1m at 24 probes).
+ * epsilon + RABITQ_RELEASE_WIDEN (Widen): those of whole blocks computed
+ * when they are deferred (eight lanes at once), those of single entries
+ * when they are released (a LIMIT-10 scan rarely gets there; computing
+ * them while deferring cost it 3 %).  The widening is the scan's first
+ * epsilon's: epsilon only grows (late rows), so an entry deferred at a
+ * larger one is widened by at least RABITQ_RELEASE_WIDEN of its own.
  * With ex_bits = 0 there is no refining: a candidate below T is pushed with
  * its 1-bit bound as final, the rest deferred.
  */
@@ -99,13 +102,11 @@ RabitqPushCandidate(RabitqScanOpaque so, uint64 id, double key)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 }
 
-/* Doubles a candidate array in the scan's memory. */
-static void
-GrowArray(RabitqScanOpaque so, rq_candidate **array, size_t *cap)
+/* Doubles an array of `cap` elements of `size` bytes in the scan's memory (cap stays the caller's). */
+static void *
+GrowArray(RabitqScanOpaque so, void *array, size_t cap, Size size)
 {
-	*cap = Max(256, *cap * 2);
-	*array = *array ? repalloc_huge(*array, sizeof(rq_candidate) * *cap)
-		: MemoryContextAllocHuge(so->scanctx, sizeof(rq_candidate) * *cap);
+	return array ? repalloc_huge(array, size * cap) : MemoryContextAllocHuge(so->scanctx, size * cap);
 }
 
 /*
@@ -133,16 +134,19 @@ RabitqReleaseKey(RabitqScanOpaque so, float est, float lb)
 
 /*
  * Sets a candidate aside until the stream reaches its bound's key (see the
- * file header); it will join the re-rank at release_key.
+ * file header); it will join the re-rank at RabitqReleaseKey(est, lb).
  */
 static pg_attribute_always_inline void
-Defer(RabitqScanOpaque so, uint64 id, double key, double release_key)
+Defer(RabitqScanOpaque so, uint64 id, double key, float est, float lb)
 {
 	RabitqScanRun *run = &so->run;
 
 	if (unlikely(run->ndeferred == run->deferred_cap))
-		GrowArray(so, &run->deferred, &run->deferred_cap);
-	run->deferred[run->ndeferred++] = (rq_candidate) {release_key, id};
+	{
+		run->deferred_cap = Max(256, run->deferred_cap * 2);
+		run->deferred = GrowArray(so, run->deferred, run->deferred_cap, sizeof(RabitqDeferred));
+	}
+	run->deferred[run->ndeferred++] = (RabitqDeferred) {est, lb, id};
 	/* a placeholder at or below every deferred bound waits in the re-rank */
 	if (unlikely(rq_order_before(key, run->sentinel)))
 	{
@@ -249,7 +253,8 @@ RabitqReleaseDeferred(RabitqScanOpaque so)
 	Buffer		buf = InvalidBuffer;
 
 	for (size_t i = 0; i < run->ndeferred; i++)
-		RabitqPushCandidate(so, run->deferred[i].id, run->deferred[i].key);
+		RabitqPushCandidate(so, run->deferred[i].id,
+							RabitqReleaseKey(so, run->deferred[i].est, run->deferred[i].lb));
 	for (size_t i = 0; i < run->ndblocks; i++)
 	{
 		const RabitqDeferredBlock *d = &run->dblocks[i];
@@ -311,26 +316,25 @@ Offer(RabitqScanOpaque so, uint64 id, float est, float lb)
 	/* most entries: at or above the threshold, so their upper bound is too */
 	if (!rq_order_before(key, rq_kbest_bound(&run->near)))
 	{
-		Defer(so, id, key, RabitqReleaseKey(so, est, lb));
+		Defer(so, id, key, est, lb);
 		return;
 	}
 	ub = UpperKey(so, est, lb);
 	if (ub < rq_kbest_bound(&run->near))
 		rq_kbest_add(&run->near, ub);
 	if (!rq_order_before(key, rq_kbest_bound(&run->near)))
-		Defer(so, id, key, RabitqReleaseKey(so, est, lb));
+		Defer(so, id, key, est, lb);
 	else if (id & RABITQ_ID_REFINED)
 		RabitqPushCandidate(so, id, key);
 	else
 	{
 		if (run->nqueue == run->queue_cap)
 		{
-			GrowArray(so, &run->queue, &run->queue_cap);
-			run->queue_release = run->queue_release ?
-				repalloc_huge(run->queue_release, sizeof(double) * run->queue_cap) :
-				MemoryContextAllocHuge(so->scanctx, sizeof(double) * run->queue_cap);
+			run->queue_cap = Max(256, run->queue_cap * 2);
+			run->queue = GrowArray(so, run->queue, run->queue_cap, sizeof(rq_candidate));
+			run->queue_est = GrowArray(so, run->queue_est, run->queue_cap, sizeof(RabitqDeferred));
 		}
-		run->queue_release[run->nqueue] = RabitqReleaseKey(so, est, lb);
+		run->queue_est[run->nqueue] = (RabitqDeferred) {est, lb, id};
 		run->queue[run->nqueue++] = (rq_candidate) {key, id};
 	}
 }
@@ -361,7 +365,7 @@ RefineQueue(RabitqScanOpaque so)
 			if (rq_order_before(c.key, rq_kbest_bound(&run->near)))
 				ids[n++] = c.id;
 			else
-				Defer(so, c.id, c.key, run->queue_release[i]);
+				Defer(so, c.id, c.key, run->queue_est[i].est, run->queue_est[i].lb);
 		}
 		RabitqCandidatesRefine(run->cands, ids, n, run->ex_epsilon, est, lb);
 		for (int j = 0; j < n; j++)
@@ -472,8 +476,6 @@ ProbeList(IndexScanDesc scan, int l, Buffer buf)
 	so->run.list_slot = RabitqCandidatesAddList(so->run.cands, l, &st);
 	rq_prepare_list_query_from(so->run.query, centroid, c->dp, c->metric, &st, so->run.planes, NULL, &lq);
 	rq_estimate_setup(&lq, so->run.epsilon, &params);
-	so->run.release_ratio = so->run.epsilon > 0 ? (float)
-		(so->run.epsilon + RABITQ_RELEASE_WIDEN) / so->run.epsilon : 1.0;
 	while (BufferIsValid(buf))
 	{
 		Page		page;
@@ -606,6 +608,8 @@ RabitqStartProbing(IndexScanDesc scan)
 		: (rabitq_max_probes > 0 ? Max(rabitq_max_probes, run->probes) : c->lists);
 	run->max_probes = Min(run->max_probes, c->lists);
 	run->batch = palloc(sizeof(rq_ranked) * run->probes * RABITQ_FILTER_WIDEN);
+	/* the first epsilon's (see the file header) */
+	run->release_ratio = run->epsilon > 0 ? (float) (run->epsilon + RABITQ_RELEASE_WIDEN) / run->epsilon : 1.0f;
 	ScoreLists(so);
 	run->sentinel = INFINITY;
 	ReserveForBatch(scan);

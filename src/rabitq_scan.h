@@ -37,6 +37,18 @@ typedef struct RabitqDeferredBlock
 } RabitqDeferredBlock;
 
 /*
+ * One deferred entry (rabitq_probe.c): its 1-bit estimate and lower bound,
+ * from which the key it joins the re-rank with is computed if the stream
+ * reaches it (Widen in rabitq_probe.c), and its candidate id.
+ */
+typedef struct RabitqDeferred
+{
+	float		est;
+	float		lb;
+	uint64		id;
+} RabitqDeferred;
+
+/*
  * What one scan (one amrescan) knows.  Every field starts at zero at every
  * amrescan (ResetRun), so no start path can leave one over from the
  * previous scan; its arrays live in scanctx, which the reset empties.
@@ -74,12 +86,11 @@ typedef struct RabitqScanRun
 	rq_kbest	near;			/* the smallest upper bounds seen: the refining threshold */
 	double	   *near_heap;
 	rq_candidate *queue;		/* the current list's candidates below the threshold */
-	double	   *queue_release;	/* ... and their release keys, should they be deferred */
+	RabitqDeferred *queue_est;	/* ... and their estimates, should they be deferred */
 	size_t		nqueue;
 	size_t		queue_cap;
 	float		release_ratio;	/* widening of a deferred 1-bit bound (Widen, rabitq_probe.c) */
-	rq_candidate *deferred;		/* candidates above the threshold, not in the re-rank yet,
-								 * keyed by their release keys */
+	RabitqDeferred *deferred;	/* candidates above the threshold, not in the re-rank yet */
 	size_t		ndeferred;
 	size_t		deferred_cap;
 	RabitqDeferredBlock *dblocks;	/* ... and whole blocks of them */

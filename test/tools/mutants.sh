@@ -48,7 +48,7 @@ MUTANTS=(
 "groups-keep-the-farthest|src/core/rq_groups.c|rq_keep_nearest(ids, ds, &count, m, j, gd[j]);|rq_keep_nearest(ids, ds, &count, m, j, -gd[j]);|unit"
 "worker-progress-never-started|src/rabitq_build_parallel.c|RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,|if (0) RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,|tap:014"
 "kmeans-worker-groups-its-own-way|src/rabitq_build_kmeans.c|rq_kmeans_assigner_start(&assigner, &p->cfg, a->centroids, iteration, p->scratch);|rq_kmeans_assigner_start(&assigner, &p->cfg, a->centroids, iteration + IsParallelWorker(), p->scratch);|tap:014"
-"release-without-widening|src/rabitq_probe.c|(so->run.epsilon + RABITQ_RELEASE_WIDEN) / so->run.epsilon : 1.0;|so->run.epsilon / so->run.epsilon : 1.0;|tap:011"
+"release-without-widening|src/rabitq_probe.c|(float) (run->epsilon + RABITQ_RELEASE_WIDEN) / run->epsilon : 1.0f;|(float) run->epsilon / run->epsilon : 1.0f;|tap:011"
 "list-walk-stops-after-first-page|src/rabitq_probe.c|next = PinAhead(so, RabitqPageGetOpaque(page)->next);|next = PinAhead(so, InvalidBlockNumber);|regress:rabitq_scan tap:001"
 )
 
