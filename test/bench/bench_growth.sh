@@ -3,8 +3,8 @@
 # loaded in COPY's binary form, with exact ground truth computed by the
 # generator itself) of each size, measures
 #   - the build: serial and with one parallel worker (time, the backends'
-#     peak private memory sampled every 0.2 s, leader and worker summed),
-#     and that both builds have the same lists;
+#     peak private memory sampled every 0.2 s, leader and worker summed, the
+#     phases' times), and that both builds have the same lists;
 #   - the index size;
 #   - recall@10 and queries per second of one client over a sweep of probes,
 #     and the QPS and times exact search at the first setting reaching
@@ -57,12 +57,14 @@ chmod 755 "$work"
 mwm=$(q -c "SHOW maintenance_work_mem")
 echo "== growth: $dim dimensions, $metric, $nq queries, maintenance_work_mem $mwm, sizes ${sizes[*]}"
 
-secs() { printf '%.1f' "$(echo "$(date +%s.%N) - $1" | bc)"; }
+secs() { printf '%.1f' "$(echo "${2:-$(date +%s.%N)} - $1" | bc)"; }	# FROM [TO]
 
 # Runs CREATE INDEX with W workers; prints "seconds peak_MB" (private memory
-# of the building backend and its workers, sampled).
+# of the building backend and its workers, sampled) and leaves in
+# $work/phases.W the seconds of its phases (sampling, k-means, loading and
+# writing), from when pg_stat_progress_create_index first showed each.
 build() {	# WORKERS
-	local start pid peak=0 m
+	local start pid peak=0 m ph last= t_sample= t_kmeans= t_load=
 	q -c "DROP INDEX IF EXISTS items_v" >/dev/null
 	start=$(date +%s.%N)
 	PGOPTIONS="-c max_parallel_maintenance_workers=$1" PGAPPNAME=growth_build \
@@ -74,9 +76,26 @@ build() {	# WORKERS
 				awk '/^RssAnon/ {print $2}' "/proc/$p/status" 2>/dev/null
 			done | awk '{s += $1} END {print int(s / 1024)}')
 		[ "${m:-0}" -gt "$peak" ] && peak=$m
+		# the leader's row (its workers share its application_name)
+		ph=$(q -c "SELECT p.phase FROM pg_stat_progress_create_index p JOIN pg_stat_activity a USING (pid)
+			WHERE a.application_name = 'growth_build' AND a.backend_type = 'client backend'" 2>/dev/null || true)
+		if [ -n "$ph" ] && [ "$ph" != "$last" ]; then
+			case $ph in
+				*sampling*) t_sample=$(date +%s.%N) ;;
+				*k-means*) t_kmeans=$(date +%s.%N) ;;
+				*assigning*) t_load=$(date +%s.%N) ;;
+			esac
+			last=$ph
+		fi
 		sleep 0.2
 	done
 	wait "$pid" || { cat "$work/build.err" >&2; exit 1; }
+	if [ -n "$t_sample" ] && [ -n "$t_kmeans" ] && [ -n "$t_load" ]; then
+		echo "sampling $(secs "$t_sample" "$t_kmeans") s, k-means $(secs "$t_kmeans" "$t_load") s," \
+			"loading and writing $(secs "$t_load") s" >"$work/phases.$1"
+	else
+		echo "(a phase too short to be seen)" >"$work/phases.$1"
+	fi
 	echo "$(secs "$start") $peak"
 }
 
@@ -91,11 +110,22 @@ inserts() {	# CLIENTS
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p' | xargs printf '%.0f'
 }
 
+# ANALYZE estimates the table's rows from a sample (999,990 for a million,
+# say), and a rabitq build sizes its sample and derives its lists from that
+# estimate; every index build then records the exact count.  So the first of
+# the two builds compared below would plan from another count than the
+# second (a sample of 49,950 rows against 50,000: other lists).  A btree
+# build first records the exact count for both.
+exact_row_count() {
+	q -c "CREATE INDEX items_id ON items (id)" -c "DROP INDEX items_id" >/dev/null
+}
+
 # Generated rows: the generator's table, queries and exact top 10.
 load_generated() {	# ROWS
 	q -c "COPY items FROM PROGRAM '$gen --binary $dim $1 $seed' WITH (FORMAT binary)" \
 	  -c "COPY queries FROM PROGRAM '$gen --binary $dim $nq $seed 1000000000' WITH (FORMAT binary)" \
 	  -c "VACUUM ANALYZE items" >/dev/null
+	exact_row_count
 	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_table_size('items'))") (with TOAST)"
 	start=$(date +%s.%N)
 	q -c "COPY truth FROM PROGRAM '$gen --truth $metric $dim $1 $seed 1000000000 $nq 10'"
@@ -112,6 +142,7 @@ load_sift() {
 	build/tools/vecs2pg --limit "$nq" --columns 10 --array "$data/gt_l2.ivecs" |
 		awk -F '\t' '{print 1000000000 + $1 "\t" $2}' | q -c "\\copy truth FROM STDIN"
 	q -c "VACUUM ANALYZE items" >/dev/null
+	exact_row_count
 	echo "loaded in $(secs "$start") s; table $(q -c "SELECT pg_size_pretty(pg_table_size('items'))")"
 }
 
@@ -142,9 +173,10 @@ for n in "${sizes[@]}"; do
 	read -r t_ser m_ser <<<"$(build 0)"
 	lists_ser=$(q -c "SELECT lists || ' ' || list_min || ' ' || list_median || ' ' || list_max FROM rabitq_index_stats('items_v')")
 	size=$(q -c "SELECT pg_relation_size('items_v') / 1048576")
-	same=no; [ "$lists_par" = "$lists_ser" ] && same=yes
+	same="no (parallel: $lists_par)"; [ "$lists_par" = "$lists_ser" ] && same=yes
 	echo "build: serial $t_ser s (peak $m_ser MB), 1 worker $t_par s (peak $m_par MB, leader + worker);" \
 		"speed-up $(ratio "$t_ser" "$t_par")×; lists (count min median max) $lists_ser; same lists: $same; index $size MB"
+	echo "phases: serial $(cat "$work/phases.0"); 1 worker $(cat "$work/phases.1")"
 
 	echo "| probes | recall@10 | QPS | × exact |"
 	echo "|---|---|---|---|"
