@@ -113,7 +113,8 @@ ArraysLayout(char *base, int k, int dim, Size n, KmeansArrays *a)
 
 /*
  * Memory a parallel k-means adds to the build: the shared copy of the
- * sample with its per-row arrays, and each worker's assigner.
+ * sample with its per-row arrays, and the assigners of each worker and of
+ * the leader (whose k-means workspace holds one it does not use then).
  */
 Size
 RabitqKmeansParallelMemory(int nworkers, Size samples, const rq_kmeans_config *cfg)
@@ -121,7 +122,7 @@ RabitqKmeansParallelMemory(int nworkers, Size samples, const rq_kmeans_config *c
 	if (nworkers == 0)
 		return 0;
 	return add_size(add_size(sizeof(KmeansShared), ArraysLayout(NULL, cfg->k, cfg->dim, samples, NULL)),
-					mul_size(nworkers, rq_kmeans_assigner_bytes(cfg)));
+					mul_size(nworkers + 1, rq_kmeans_assigner_bytes(cfg)));
 }
 
 /*

@@ -286,16 +286,6 @@ rq_prepare_ex_query(const float *q_rot, const float *c_rot, int dp, int bits, rq
 	rq_prepare_ex_query_from(q_rot, c_rot, dp, bits, metric, &st, q, eq);
 }
 
-/* Level of residual coordinate y: round to nearest, clamped. */
-static inline uint8_t
-rq_ex_query_level(float y, float vl, float inv)
-{
-	float		x = (y - vl) * inv + 0.5f;
-	int			level = (int) (x > 0.0f ? x : 0.0f);
-
-	return (uint8_t) (level < RQ_EX_QUERY_LEVELS ? level : RQ_EX_QUERY_LEVELS);
-}
-
 void
 rq_prepare_ex_query_from(const float *q_rot, const float *c_rot, int dp, int bits, rq_metric metric,
 						 const rq_residual_stats *st, uint8_t *q, rq_ex_query *eq)
@@ -313,13 +303,14 @@ rq_prepare_ex_query_from(const float *q_rot, const float *c_rot, int dp, int bit
 	inv = eq->delta > 0.0f ? 1.0f / eq->delta : 0.0f;
 	if (bits > 4)
 		for (int i = 0; i < dp; i++)
-			q[i] = rq_ex_query_level(q_rot[i] - c_rot[i], vl, inv);
+			q[i] = (uint8_t) rq_query_level(q_rot[i] - c_rot[i], vl, eq->delta, inv, RQ_EX_QUERY_LEVELS);
 	else
 		/* nibble codes: even dimensions first, the kernels pair them with low nibbles */
 		for (int i = 0; i < dp / 2; i++)
 		{
-			q[i] = rq_ex_query_level(q_rot[2 * i] - c_rot[2 * i], vl, inv);
-			q[dp / 2 + i] = rq_ex_query_level(q_rot[2 * i + 1] - c_rot[2 * i + 1], vl, inv);
+			q[i] = (uint8_t) rq_query_level(q_rot[2 * i] - c_rot[2 * i], vl, eq->delta, inv, RQ_EX_QUERY_LEVELS);
+			q[dp / 2 + i] = (uint8_t) rq_query_level(q_rot[2 * i + 1] - c_rot[2 * i + 1], vl, eq->delta, inv,
+													 RQ_EX_QUERY_LEVELS);
 		}
 	for (int i = 0; i < dp; i++)
 		sum += q[i];

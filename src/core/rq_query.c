@@ -10,21 +10,6 @@
 #define RQ_QUERY_LEVELS ((1 << RQ_QUERY_BITS) - 1)
 
 /*
- * Quantizes one coordinate: round to nearest, clamped (faiss PR 4550).
- * y lies in [vl, vl + 15 delta], so x lies in [1/2, 15 1/2] up to rounding
- * and truncation is floor; the clamps only catch rounding.  (floorf would be
- * a libm call on plain x86-64, which lacks SSE4.1.)
- */
-static inline int
-rq_quantize_coordinate(float y, float vl, float inv_delta)
-{
-	float		x = (y - vl) * inv_delta + 0.5f;
-	int			level = (int) (x > 0.0f ? x : 0.0f);
-
-	return level < RQ_QUERY_LEVELS ? level : RQ_QUERY_LEVELS;
-}
-
-/*
  * Bit j of each of the 64 levels, coordinate b in bit b: eight levels at a
  * time, their bits j gathered into one byte by a multiply (the byte lanes'
  * 0/1 values land on distinct bits of the product's top byte, no carries).
@@ -105,7 +90,8 @@ rq_prepare_list_query_from(const float *q_rot, const float *c_rot, int dp, rq_me
 		uint8_t		level[64];
 
 		for (int b = 0; b < 64; b++)
-			level[b] = (uint8_t) rq_quantize_coordinate(q_rot[w * 64 + b] - c_rot[w * 64 + b], vl, inv_delta);
+			level[b] = (uint8_t) rq_query_level(q_rot[w * 64 + b] - c_rot[w * 64 + b], vl, lq->delta,
+											   inv_delta, RQ_QUERY_LEVELS);
 		for (int b = 0; b < 64; b++)
 			sum_q += level[b];
 		if (q_u != NULL)

@@ -14,6 +14,8 @@
 #ifndef RQ_QUERY_H
 #define RQ_QUERY_H
 
+#include <float.h>
+
 #include "rq_types.h"
 
 typedef struct rq_list_query
@@ -41,6 +43,26 @@ typedef struct rq_residual_stats
 } rq_residual_stats;
 
 extern void rq_residual_stats_of(const float *q_rot, const float *c_rot, int dp, rq_residual_stats *st);
+
+/*
+ * Level of residual coordinate y on the grid vl + level * delta, 0 <= level
+ * <= levels: round to nearest, clamped (faiss PR 4550).  inv is 1 / delta,
+ * or 0 for delta 0.  Clamped in float before the conversion, as a float
+ * outside int's range (1 / delta times y, say) must not be converted; and
+ * when delta is so small (denormal) that 1 / delta overflows, y divides
+ * instead, or every level would be lost.  Truncation is floor here, x being
+ * at least 0 (floorf would be a libm call on plain x86-64, which lacks
+ * SSE4.1).
+ */
+static inline int
+rq_query_level(float y, float vl, float delta, float inv, int levels)
+{
+	float		x = (inv <= FLT_MAX ? (y - vl) * inv : (y - vl) / delta) + 0.5f;
+
+	x = x > 0.0f ? x : 0.0f;	/* and NaN */
+	x = x < (float) levels ? x : (float) levels;
+	return (int) x;
+}
 
 /* uint64 words of the bit planes of one list query. */
 static inline size_t

@@ -7,6 +7,7 @@
  *	  constant residual query (delta = 0) is handled.  Every query is compared
  *	  with every vector, each through its own list's residual query.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <stdio.h>
@@ -240,6 +241,36 @@ test_constant_query(void)
 	free(block);
 }
 
+/*
+ * A residual whose range is denormal: 1 / delta overflows float, yet the
+ * levels still span 0..15 in order (1-bit query) and 0..255 (refining
+ * query), not garbage from converting an infinite float.
+ */
+static void
+test_denormal_residual(void)
+{
+	int			dp = 128;
+	float		c[128] = {0},
+				q[128];
+	uint64_t	planes[RQ_QUERY_BITS * 2];
+	uint8_t		q_u[128],
+				ex[128];
+	rq_list_query lq;
+	rq_ex_query eq;
+	int			ordered = 1;
+
+	for (int i = 0; i < dp; i++)
+		q[i] = (float) i * 1e-42f;
+	rq_prepare_list_query(q, c, dp, RQ_METRIC_L2, planes, q_u, &lq);
+	rq_prepare_ex_query(q, c, dp, 8, RQ_METRIC_L2, ex, &eq);
+	for (int i = 1; i < dp; i++)
+		ordered &= q_u[i] >= q_u[i - 1] && ex[i] >= ex[i - 1];
+	RQ_CHECK(lq.delta > 0.0f && !(1.0f / lq.delta <= FLT_MAX), "delta %g is not that small", lq.delta);
+	RQ_CHECK(ordered && q_u[0] == 0 && q_u[dp - 1] == 15 && q_u[dp / 2] >= 7 && q_u[dp / 2] <= 8,
+			 "1-bit levels %d %d %d", q_u[0], q_u[dp / 2], q_u[dp - 1]);
+	RQ_CHECK(ordered && ex[0] == 0 && ex[dp - 1] == 255, "refining levels %d %d", ex[0], ex[dp - 1]);
+}
+
 /* Cosine rejects a zero vector; other metrics accept it. */
 static void
 test_zero_vector(void)
@@ -329,6 +360,7 @@ const rq_test_case rq_estimator_tests[] = {
 	{"estimator/constant residual query (delta = 0)", test_constant_query, 0},
 	{"estimator/cosine rejects zero vectors", test_zero_vector, 0},
 	{"estimator/4-bit query levels", test_query_levels, 0},
+	{"estimator/query levels of a denormal residual", test_denormal_residual, 0},
 	{"estimator/query preprocessing scales huge inner-product queries", test_query_scaling, 0},
 	{"estimator/oracles at D=128 (L2, dense rotation)", test_l2_128, 1},
 	{"estimator/oracles at D=768 (L2, fht-kac rotation)", test_l2_768, 1},
