@@ -144,9 +144,9 @@ Defer(RabitqScanOpaque so, uint64 id, double key, float est, float lb)
 	if (unlikely(run->ndeferred == run->deferred_cap))
 	{
 		run->deferred_cap = Max(256, run->deferred_cap * 2);
-		run->deferred = GrowArray(so, run->deferred, run->deferred_cap, sizeof(RabitqDeferred));
+		run->deferred = GrowArray(so, run->deferred, run->deferred_cap, sizeof(RabitqEstimated));
 	}
-	run->deferred[run->ndeferred++] = (RabitqDeferred) {est, lb, id};
+	run->deferred[run->ndeferred++] = (RabitqEstimated) {est, lb, id};
 	/* a placeholder at or below every deferred bound waits in the re-rank */
 	if (unlikely(rq_order_before(key, run->sentinel)))
 	{
@@ -331,11 +331,9 @@ Offer(RabitqScanOpaque so, uint64 id, float est, float lb)
 		if (run->nqueue == run->queue_cap)
 		{
 			run->queue_cap = Max(256, run->queue_cap * 2);
-			run->queue = GrowArray(so, run->queue, run->queue_cap, sizeof(rq_candidate));
-			run->queue_est = GrowArray(so, run->queue_est, run->queue_cap, sizeof(RabitqDeferred));
+			run->queue = GrowArray(so, run->queue, run->queue_cap, sizeof(RabitqEstimated));
 		}
-		run->queue_est[run->nqueue] = (RabitqDeferred) {est, lb, id};
-		run->queue[run->nqueue++] = (rq_candidate) {key, id};
+		run->queue[run->nqueue++] = (RabitqEstimated) {est, lb, id};
 	}
 }
 
@@ -360,12 +358,13 @@ RefineQueue(RabitqScanOpaque so)
 
 		for (; i < run->nqueue && n < RABITQ_REFINE_MAX; i++)
 		{
-			rq_candidate c = run->queue[i];
+			RabitqEstimated e = run->queue[i];
+			double		key = RabitqBoundKey(so, e.lb);
 
-			if (rq_order_before(c.key, rq_kbest_bound(&run->near)))
-				ids[n++] = c.id;
+			if (rq_order_before(key, rq_kbest_bound(&run->near)))
+				ids[n++] = e.id;
 			else
-				Defer(so, c.id, c.key, run->queue_est[i].est, run->queue_est[i].lb);
+				Defer(so, e.id, key, e.est, e.lb);
 		}
 		RabitqCandidatesRefine(run->cands, ids, n, run->ex_epsilon, est, lb);
 		for (int j = 0; j < n; j++)

@@ -37,16 +37,16 @@ typedef struct RabitqDeferredBlock
 } RabitqDeferredBlock;
 
 /*
- * One deferred entry (rabitq_probe.c): its 1-bit estimate and lower bound,
- * from which the key it joins the re-rank with is computed if the stream
- * reaches it (Widen in rabitq_probe.c), and its candidate id.
+ * One estimated entry waiting while probing (rabitq_probe.c): its candidate
+ * id and its 1-bit estimate and lower bound, from which its keys are
+ * computed (RabitqBoundKey; if it is deferred and released, Widen).
  */
-typedef struct RabitqDeferred
+typedef struct RabitqEstimated
 {
 	float		est;
 	float		lb;
 	uint64		id;
-} RabitqDeferred;
+} RabitqEstimated;
 
 /*
  * What one scan (one amrescan) knows.  Every field starts at zero at every
@@ -85,12 +85,11 @@ typedef struct RabitqScanRun
 	uint32		list_slot;		/* the list being probed, in cands */
 	rq_kbest	near;			/* the smallest upper bounds seen: the refining threshold */
 	double	   *near_heap;
-	rq_candidate *queue;		/* the current list's candidates below the threshold */
-	RabitqDeferred *queue_est;	/* ... and their estimates, should they be deferred */
+	RabitqEstimated *queue;		/* the current list's candidates below the threshold */
 	size_t		nqueue;
 	size_t		queue_cap;
 	float		release_ratio;	/* widening of a deferred 1-bit bound (Widen, rabitq_probe.c) */
-	RabitqDeferred *deferred;	/* candidates above the threshold, not in the re-rank yet */
+	RabitqEstimated *deferred;	/* candidates above the threshold, not in the re-rank yet */
 	size_t		ndeferred;
 	size_t		deferred_cap;
 	RabitqDeferredBlock *dblocks;	/* ... and whole blocks of them */

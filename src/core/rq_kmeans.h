@@ -102,7 +102,7 @@ extern size_t rq_kmeans_assigner_bytes(const rq_kmeans_config *cfg);
 extern void rq_kmeans_assigner_start(rq_kmeans_assigner *a, const rq_kmeans_config *cfg,
 									 const float *centroids, int iteration, void *scratch);
 
-/* Batches n rows make; *rows (may be NULL) and *start of batch b. */
+/* Batches n rows make; the rows of batch b, and its first row in *start (may be NULL). */
 extern size_t rq_kmeans_batches(const rq_kmeans_assigner *a, size_t n);
 extern size_t rq_kmeans_batch_span(const rq_kmeans_assigner *a, size_t n, size_t b, size_t *start);
 
