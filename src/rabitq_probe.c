@@ -253,8 +253,12 @@ RabitqReleaseDeferred(RabitqScanOpaque so)
 	Buffer		buf = InvalidBuffer;
 
 	for (size_t i = 0; i < run->ndeferred; i++)
+	{
 		RabitqPushCandidate(so, run->deferred[i].id,
 							RabitqReleaseKey(so, run->deferred[i].est, run->deferred[i].lb));
+		if ((i & 4095) == 4095)	/* a long stream defers as many as the lists hold */
+			CHECK_FOR_INTERRUPTS();
+	}
 	for (size_t i = 0; i < run->ndblocks; i++)
 	{
 		const RabitqDeferredBlock *d = &run->dblocks[i];
