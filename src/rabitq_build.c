@@ -177,7 +177,7 @@ RabitqBuildBatchMemory(const BuildState *bs, int lists)
 
 	if (groups > 0)
 		return add_size(rows, add_size(rq_groups_bytes(lists, dp, groups),
-									   rq_groups_search_bytes(lists, dp, groups, BatchRows(dp))));
+									   rq_groups_search_bytes(lists, dp, groups, RABITQ_ASSIGN_GROUPS, BatchRows(dp))));
 	return add_size(rows, mul_size(mul_size(rq_gemm_block_rows(lists, dp), lists), sizeof(float)));
 }
 
@@ -669,7 +669,7 @@ InitGroups(BuildState *bs)
 						RABITQ_ASSIGN_GROUPS, RABITQ_ROTATION_SEED, palloc(rq_groups_bytes(bs->lists, dp, groups)),
 						bs->groups, KmeansTick, NULL) != RQ_OK)
 		elog(ERROR, "rabitq could not group %d lists", bs->lists);
-	bs->groups_work = palloc(rq_groups_search_bytes(bs->lists, dp, groups, BatchRows(dp)));
+	bs->groups_work = palloc(rq_groups_search_bytes(bs->lists, dp, groups, RABITQ_ASSIGN_GROUPS, BatchRows(dp)));
 }
 
 /* Allocates the loading buffers (after the memory check). */

@@ -229,62 +229,136 @@ rq_groups_build(const float *centroids, const float *cnorm2, int k, int dim, int
 
 /* ---- search ---- */
 
+/*
+ * A batch's search.  Each row keeps its candidate groups (the nearest
+ * `cands` by centre, nearest first); a pass visits, for every row, some of
+ * its candidates, bucketed by group so that each group's rows are compared
+ * with its members by one GEMM per chunk of rows.
+ */
 typedef struct rq_groups_search
 {
-	float	   *gd;				/* n x ngroups: squared distances to the centres */
-	uint8_t    *want;			/* n x ngroups: the group is to be searched for the row */
+	int			cands;			/* candidate groups a row keeps */
+	int32_t    *cand_g;			/* n x cands: candidate groups, nearest first */
+	float	   *cand_d;			/* n x cands: their squared centre distances */
+	int32_t    *cand_n;			/* n: candidates kept */
+	int32_t    *visit_g;		/* n x cands: the groups a pass visits */
+	int32_t    *visit_n;		/* n */
+	int32_t    *first;			/* ngroups + 1: a pass's rows, group by group */
+	int32_t    *rows;			/* n x cands */
 	int32_t    *best;			/* n: nearest centroid so far (-1: none) */
 	float	   *bestd;			/* n: its ||c||^2 - 2 x.c */
-	int32_t    *rows;			/* n: rows searching one group */
-	float	   *gather;			/* chunk x dim: their vectors */
+	float	   *gd;				/* n x ngroups: dots with the group centres */
+	float	   *gather;			/* n x dim: a chunk's rows */
 	float	   *dots;			/* chunk_floats */
 	size_t		chunk_floats;
 } rq_groups_search;
 
-static size_t
-rq_groups_search_layout(int k, int dim, int ngroups, size_t n, char *base, rq_groups_search *s)
+/* Candidate groups a row keeps: max_groups, or every group uncapped. */
+static int
+rq_groups_cands(int ngroups, int max_groups)
 {
+	return max_groups > 0 && max_groups < ngroups ? max_groups : ngroups;
+}
+
+static size_t
+rq_groups_search_layout(int k, int dim, int ngroups, int max_groups, size_t n, char *base,
+						rq_groups_search *s)
+{
+	int			cands = rq_groups_cands(ngroups, max_groups);
 	size_t		chunk = (size_t) rq_gemm_block_rows(k, dim) * (size_t) k;
-	void	   *parts[7];
-	size_t		sizes[7] = {
-		n * ngroups * sizeof(float), n * ngroups, n * sizeof(int32_t), n * sizeof(float),
-		n * sizeof(int32_t), n * dim * sizeof(float), chunk * sizeof(float)
+	size_t		nc = n * cands;
+	void	   *parts[12];
+	size_t		sizes[12] = {
+		nc * sizeof(int32_t), nc * sizeof(float), n * sizeof(int32_t), nc * sizeof(int32_t),
+		n * sizeof(int32_t), (ngroups + 1) * sizeof(int32_t), nc * sizeof(int32_t),
+		n * sizeof(int32_t), n * sizeof(float), n * ngroups * sizeof(float), n * dim * sizeof(float),
+		chunk * sizeof(float)
 	};
-	size_t		off = rq_carve(base, sizes, parts, 7);
+	size_t		off = rq_carve(base, sizes, parts, 12);
 
 	if (s != NULL)
 	{
-		s->gd = parts[0];
-		s->want = parts[1];
-		s->best = parts[2];
-		s->bestd = parts[3];
-		s->rows = parts[4];
-		s->gather = parts[5];
-		s->dots = parts[6];
+		s->cands = cands;
+		s->cand_g = parts[0];
+		s->cand_d = parts[1];
+		s->cand_n = parts[2];
+		s->visit_g = parts[3];
+		s->visit_n = parts[4];
+		s->first = parts[5];
+		s->rows = parts[6];
+		s->best = parts[7];
+		s->bestd = parts[8];
+		s->gd = parts[9];
+		s->gather = parts[10];
+		s->dots = parts[11];
 		s->chunk_floats = chunk;
 	}
 	return off;
 }
 
 size_t
-rq_groups_search_bytes(int k, int dim, int ngroups, size_t rows)
+rq_groups_search_bytes(int k, int dim, int ngroups, int max_groups, size_t rows)
 {
-	return rq_groups_search_layout(k, dim, ngroups, rows, NULL, NULL);
+	return rq_groups_search_layout(k, dim, ngroups, max_groups, rows, NULL, NULL);
 }
 
-/* Compares `m` gathered rows (numbers in s->rows) with the members of group j. */
+/* Each row's candidates: its nearest s->cands non-empty groups by centre, one GEMM for all. */
 static void
-rq_groups_compare(const rq_groups *g, int j, size_t m, rq_groups_search *s, rq_groups_stats *stats)
+rq_groups_candidates(const rq_groups *g, const float *data, const float *xnorm2, size_t n,
+					 rq_groups_search *s)
+{
+	int			ng = g->ngroups;
+
+	rq_sgemm_abt((int) n, ng, g->dim, data, g->dim, g->centres, g->dim, s->gd, ng);
+	for (size_t i = 0; i < n; i++)
+	{
+		const float *gd = s->gd + i * ng;
+
+		s->cand_n[i] = 0;
+		for (int j = 0; j < ng; j++)
+		{
+			float		d = xnorm2[i] + g->gnorm2[j] - 2.0f * gd[j];
+
+			if (g->first[j + 1] > g->first[j])
+				rq_keep_nearest(s->cand_g + i * s->cands, s->cand_d + i * s->cands, &s->cand_n[i],
+								s->cands, j, d > 0.0f ? d : 0.0f);
+		}
+	}
+}
+
+/* Lists each row's visits group by group (a counting sort): rows[first[j] .. first[j + 1]). */
+static void
+rq_groups_bucket(const rq_groups *g, size_t n, rq_groups_search *s)
+{
+	memset(s->first, 0, sizeof(int32_t) * (g->ngroups + 1));
+	for (size_t i = 0; i < n; i++)
+		for (int t = 0; t < s->visit_n[i]; t++)
+			s->first[s->visit_g[i * s->cands + t] + 1]++;
+	for (int j = 0; j < g->ngroups; j++)
+		s->first[j + 1] += s->first[j];
+	/* first[j] counts up as rows are placed, then is put back */
+	for (size_t i = 0; i < n; i++)
+		for (int t = 0; t < s->visit_n[i]; t++)
+			s->rows[s->first[s->visit_g[i * s->cands + t]]++] = (int32_t) i;
+	for (int j = g->ngroups; j > 0; j--)
+		s->first[j] = s->first[j - 1];
+	s->first[0] = 0;
+}
+
+/* Compares `m` rows (numbers in rows, gathered in s->gather) with the members of group j. */
+static void
+rq_groups_compare(const rq_groups *g, int j, const int32_t *rows, size_t m, rq_groups_search *s,
+				  rq_groups_stats *stats)
 {
 	int			size = g->first[j + 1] - g->first[j];
-	const float *members = g->members + (size_t) g->first[j] * g->dim;
 	const float *mnorm2 = g->mnorm2 + g->first[j];
 	const int32_t *order = g->order + g->first[j];
 
-	rq_sgemm_abt((int) m, size, g->dim, s->gather, g->dim, members, g->dim, s->dots, size);
+	rq_sgemm_abt((int) m, size, g->dim, s->gather, g->dim, g->members + (size_t) g->first[j] * g->dim,
+				 g->dim, s->dots, size);
 	for (size_t r = 0; r < m; r++)
 	{
-		int32_t		i = s->rows[r];
+		int32_t		i = rows[r];
 		const float *dots = s->dots + r * size;
 
 		for (int c = 0; c < size; c++)
@@ -306,114 +380,67 @@ rq_groups_compare(const rq_groups *g, int j, size_t m, rq_groups_search *s, rq_g
 	}
 }
 
-/* Searches every group for the rows that want it, a GEMM per chunk of gathered rows. */
+/* One pass: every row's visits, each group's rows compared with its members a chunk at a time. */
 static void
-rq_groups_run(const rq_groups *g, const float *data, size_t n, rq_groups_search *s,
-			  rq_groups_stats *stats)
+rq_groups_pass(const rq_groups *g, const float *data, size_t n, rq_groups_search *s,
+			   rq_groups_stats *stats)
 {
 	int			dim = g->dim;
 
+	rq_groups_bucket(g, n, s);
 	for (int j = 0; j < g->ngroups; j++)
 	{
-		int			size = g->first[j + 1] - g->first[j];
-		size_t		chunk,
-					m = 0;
+		size_t		size = (size_t) (g->first[j + 1] - g->first[j]),
+					chunk = size > 0 && s->chunk_floats / size > 1 ? s->chunk_floats / size : 1;
 
-		if (size == 0)
-			continue;
-		chunk = s->chunk_floats / size;
-		chunk = chunk < 1 ? 1 : chunk;
-		for (size_t i = 0; i < n; i++)
+		for (int32_t at = s->first[j]; at < s->first[j + 1]; at += (int32_t) chunk)
 		{
-			if (!s->want[i * g->ngroups + j])
-				continue;
-			memcpy(s->gather + m * dim, data + i * dim, sizeof(float) * dim);
-			s->rows[m++] = (int32_t) i;
-			if (m == chunk)
-			{
-				rq_groups_compare(g, j, m, s, stats);
-				m = 0;
-			}
+			size_t		left = (size_t) (s->first[j + 1] - at),
+						m = left < chunk ? left : chunk;
+			const int32_t *rows = s->rows + at;
+
+			for (size_t r = 0; r < m; r++)
+				memcpy(s->gather + r * dim, data + (size_t) rows[r] * dim, sizeof(float) * dim);
+			rq_groups_compare(g, j, rows, m, s, stats);
 		}
-		if (m > 0)
-			rq_groups_compare(g, j, m, s, stats);
 	}
 }
 
-/* Squared distances to the group centres; each row wants its nearest group. */
+/* The first pass visits each row's nearest group. */
 static void
-rq_groups_first_pass(const rq_groups *g, const float *data, const float *xnorm2, size_t n,
-					 rq_groups_search *s)
+rq_groups_visit_nearest(rq_groups_search *s, size_t n)
 {
-	int			ng = g->ngroups;
-
-	rq_sgemm_abt((int) n, ng, g->dim, data, g->dim, g->centres, g->dim, s->gd, ng);
-	memset(s->want, 0, n * ng);
 	for (size_t i = 0; i < n; i++)
 	{
-		float	   *gd = s->gd + i * ng;
-		int			nearest = -1;
-
-		for (int j = 0; j < ng; j++)
-		{
-			float		d = xnorm2[i] + g->gnorm2[j] - 2.0f * gd[j];
-
-			gd[j] = d > 0.0f ? d : 0.0f;
-			if (g->first[j + 1] > g->first[j] && (nearest < 0 || gd[j] < gd[nearest]))
-				nearest = j;
-		}
-		s->want[i * ng + nearest] = 1;
+		s->visit_n[i] = s->cand_n[i] > 0;
+		s->visit_g[i * s->cands] = s->cand_g[i * s->cands];
 		s->best[i] = -1;
 		s->bestd[i] = INFINITY;
 	}
 }
 
-/* Leaves only the m nearest (by gd) of the wanted groups wanted. */
-static void
-rq_groups_keep_nearest(uint8_t *want, const float *gd, int ng, int m)
-{
-	int32_t		ids[RQ_GROUPS_MAX_CAP];
-	float		ds[RQ_GROUPS_MAX_CAP];
-	int			count = 0;
-
-	for (int j = 0; j < ng; j++)
-	{
-		if (!want[j])
-			continue;
-		rq_keep_nearest(ids, ds, &count, m, j, gd[j]);
-		want[j] = 0;
-	}
-	for (int i = 0; i < count; i++)
-		want[ids[i]] = 1;
-}
-
 /*
- * The other groups a row searches: those whose bound does not clear its
- * best distance (an uncertain comparison, with a NaN, searches), the nearest
- * max_groups - 1 of them when g->max_groups is set.
+ * The second visits the row's other candidates whose bound does not clear
+ * its best distance (an uncertain comparison, with a NaN, visits).
  */
 static void
-rq_groups_second_pass(const rq_groups *g, const float *xnorm2, size_t n, rq_groups_search *s)
+rq_groups_visit_others(const rq_groups *g, const float *xnorm2, size_t n, rq_groups_search *s)
 {
-	int			ng = g->ngroups;
-
 	for (size_t i = 0; i < n; i++)
 	{
-		const float *gd = s->gd + i * ng;
-		uint8_t    *want = s->want + i * ng;
+		const int32_t *cg = s->cand_g + i * s->cands;
+		const float *cd = s->cand_d + i * s->cands;
+		int32_t    *visit = s->visit_g + i * s->cands;
 		float		best = sqrtf(fmaxf(s->bestd[i] + xnorm2[i], 0.0f));
-		int			wanted = 0;
 
-		for (int j = 0; j < ng; j++)
+		s->visit_n[i] = 0;
+		for (int t = 1; t < s->cand_n[i]; t++)
 		{
-			float		slack = RQ_GROUPS_SLACK * sqrtf(2.0f * xnorm2[i] + g->gnorm2[j] + g->cmax2);
+			float		slack = RQ_GROUPS_SLACK * sqrtf(2.0f * xnorm2[i] + g->gnorm2[cg[t]] + g->cmax2);
 
-			want[j] = !want[j] && g->first[j + 1] > g->first[j] &&
-				!(sqrtf(gd[j]) - g->radius[j] - slack > best);
-			wanted += want[j];
+			if (!(sqrtf(cd[t]) - g->radius[cg[t]] - slack > best))
+				visit[s->visit_n[i]++] = cg[t];
 		}
-		if (g->max_groups > 0 && wanted > g->max_groups - 1)
-			rq_groups_keep_nearest(want, gd, ng, g->max_groups - 1);
 	}
 }
 
@@ -425,11 +452,12 @@ rq_groups_nearest(const rq_groups *g, const float *data, const float *xnorm2, si
 
 	if (n == 0)
 		return;
-	rq_groups_search_layout(g->k, g->dim, g->ngroups, n, work, &s);
-	rq_groups_first_pass(g, data, xnorm2, n, &s);
-	rq_groups_run(g, data, n, &s, stats);
-	rq_groups_second_pass(g, xnorm2, n, &s);
-	rq_groups_run(g, data, n, &s, stats);
+	rq_groups_search_layout(g->k, g->dim, g->ngroups, g->max_groups, n, work, &s);
+	rq_groups_candidates(g, data, xnorm2, n, &s);
+	rq_groups_visit_nearest(&s, n);
+	rq_groups_pass(g, data, n, &s, stats);
+	rq_groups_visit_others(g, xnorm2, n, &s);
+	rq_groups_pass(g, data, n, &s, stats);
 	for (size_t i = 0; i < n; i++)
 	{
 		if (!isfinite(xnorm2[i]) || s.best[i] < 0)

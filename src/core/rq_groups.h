@@ -17,11 +17,13 @@
  *	  margin for the rounding of the GEMM's distances; ties may resolve to
  *	  another of the equally near centroids).  But in a hundred dimensions
  *	  the bound rarely clears (measured: 128-dimensional rows compared with
- *	  92 % of 1,000 centroids), so a search may be capped at the nearest few
- *	  groups by their centres: then most rows find their nearest centroid and
- *	  the others one nearly as near (rq_groups_stats counts the work; the
- *	  unit tests measure the rate).  Rows are searched in batches so that
- *	  every distance step is a GEMM (the rows wanting one group gathered).
+ *	  92 % of 1,000 centroids), so a search may be capped at the nearest
+ *	  max_groups groups by their centres (those the bound clears skipped):
+ *	  then most rows find their nearest centroid and the others one nearly as
+ *	  near (rq_groups_stats counts the work; the unit tests measure the rate).
+ *	  Rows are searched in batches so that every distance step is a GEMM (the
+ *	  rows visiting one group gathered, by a counting sort on the groups).
+
  *
  * All memory is the caller's, sized in advance, as for rq_kmeans.
  */
@@ -82,7 +84,7 @@ extern rq_status rq_groups_build(const float *centroids, const float *cnorm2, in
 								 rq_groups *g, rq_kmeans_tick tick, void *tick_ctx);
 
 /* Bytes of scratch a search of up to `rows` rows needs. */
-extern size_t rq_groups_search_bytes(int k, int dim, int ngroups, size_t rows);
+extern size_t rq_groups_search_bytes(int k, int dim, int ngroups, int max_groups, size_t rows);
 
 /*
  * The nearest centroid of each of n rows (n no more than the rows the

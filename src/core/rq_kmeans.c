@@ -97,7 +97,7 @@ rq_assigner_layout(const rq_kmeans_config *cfg, char *base, rq_kmeans_assigner *
 	size_t		sizes[5] = {
 		ng ? sizeof(rq_groups) : 0, k * sizeof(float), rq_block_rows(cfg) * k * sizeof(float),
 		ng ? rq_groups_bytes(cfg->k, cfg->dim, ng) : 0,
-		ng ? rq_groups_search_bytes(cfg->k, cfg->dim, ng, RQ_GROUPED_ROWS) : 0
+		ng ? rq_groups_search_bytes(cfg->k, cfg->dim, ng, cfg->max_groups, RQ_GROUPED_ROWS) : 0
 	};
 	size_t		off = rq_carve(base, sizes, parts, 5);
 

@@ -224,7 +224,7 @@ bench_grouped_assign(const float *x, size_t n, int dim, const float *c, int k)
 	int32_t    *full = malloc(sizeof(int32_t) * n),
 			   *grouped = malloc(sizeof(int32_t) * n);
 	void	   *mem = malloc(rq_groups_bytes(k, dim, ng)),
-			   *work = malloc(rq_groups_search_bytes(k, dim, ng, batch));
+			   *work = malloc(rq_groups_search_bytes(k, dim, ng, 8, batch));
 	rq_groups	g;
 	rq_groups_stats stats = {0};
 	double		excess = 0.0,

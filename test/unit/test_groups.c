@@ -110,7 +110,7 @@ search_rows(const fixture *f, const float *data, size_t n, size_t batch)
 			   *dist = rq_test_alloc(sizeof(float) * n);
 	int32_t    *full = rq_test_alloc(sizeof(int32_t) * n),
 			   *grouped = rq_test_alloc(sizeof(int32_t) * n);
-	void	   *work = rq_test_alloc(rq_groups_search_bytes(k, dim, f->g.ngroups, batch));
+	void	   *work = rq_test_alloc(rq_groups_search_bytes(k, dim, f->g.ngroups, f->g.max_groups, batch));
 	rq_groups_stats stats = {0};
 	outcome		o = {0.0, 0.0, 1.0};
 
