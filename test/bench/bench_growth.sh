@@ -58,6 +58,7 @@ mwm=$(q -c "SHOW maintenance_work_mem")
 echo "== growth: $dim dimensions, $metric, $nq queries, maintenance_work_mem $mwm, sizes ${sizes[*]}"
 
 secs() { printf '%.1f' "$(echo "${2:-$(date +%s.%N)} - $1" | bc)"; }	# FROM [TO]
+secs2() { printf '%.2f' "$(echo "$(date +%s.%N) - $1" | bc)"; }	# FROM: build times, whose ratios are taken
 
 # Runs CREATE INDEX with W workers; prints "seconds peak_MB" (private memory
 # of the building backend and its workers, sampled) and leaves in
@@ -96,7 +97,7 @@ build() {	# WORKERS
 	else
 		echo "(a phase too short to be seen)" >"$work/phases.$1"
 	fi
-	echo "$(secs "$start") $peak"
+	echo "$(secs2 "$start") $peak"
 }
 
 recall() {	# PROBES
@@ -214,6 +215,20 @@ fi
 [ -s "$out/growth.dat" ] || { rm -rf "$work"; exit 0; }
 echo
 table "$out/growth.dat"
+
+# Each size against the one before, and the last against the first: how much
+# longer the builds took against n log n's ratio, and how much QPS at recall
+# 0.95 fell against sqrt(n)'s (the issue's bounds).
+growth() {	# FILE
+	echo "| rows | × rows | build serial × | 1 worker × | n log n × | QPS at 0.95 ÷ | √n ÷ |"
+	echo "|---|---|---|---|---|---|---|"
+	awk 'function row(a, b) { printf "| %s → %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n[a], n[b], n[b] / n[a],
+			ts[b] / ts[a], tp[b] / tp[a], n[b] * log(n[b]) / (n[a] * log(n[a])), q[a] / q[b], sqrt(n[b] / n[a]) }
+		{ n[NR] = $1; ts[NR] = $2; tp[NR] = $3; q[NR] = $7 }
+		END { for (i = 2; i <= NR; i++) row(i - 1, i); if (NR > 2) row(1, NR) }' "$1"
+}
+echo
+growth "$out/growth.dat"
 
 plot() {	# FILE TITLE YLABEL PLOTS
 	gnuplot <<GP
