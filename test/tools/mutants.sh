@@ -46,6 +46,7 @@ MUTANTS=(
 "probes-option-ignored|src/rabitq_lists.c|opts->probes > 0|opts->probes < 0|regress:rabitq_options"
 "groups-bound-without-radius|src/core/rq_groups.c|sqrtf(cd[t]) - g->radius[cg[t]] - slack > best|sqrtf(cd[t]) - slack > best|unit"
 "groups-keep-the-farthest|src/core/rq_groups.c|s->cands, j, d > 0.0f ? d : 0.0f);|s->cands, j, d > 0.0f ? -d : 0.0f);|unit"
+"groups-cap-one-more|src/core/rq_groups.c|max_groups < ngroups ? max_groups : ngroups;|max_groups < ngroups ? max_groups + 1 : ngroups;|unit"
 "worker-progress-never-started|src/rabitq_build_parallel.c|RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,|if (0) RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,|tap:014"
 "kmeans-worker-groups-its-own-way|src/rabitq_build_kmeans.c|rq_kmeans_assigner_start(&assigner, &p->cfg, a->centroids, iteration, p->scratch);|rq_kmeans_assigner_start(&assigner, &p->cfg, a->centroids, iteration + IsParallelWorker(), p->scratch);|tap:014"
 "release-without-widening|src/rabitq_probe.c|(float) (run->epsilon + RABITQ_RELEASE_WIDEN) / run->epsilon : 1.0f;|(float) run->epsilon / run->epsilon : 1.0f;|tap:011"

@@ -134,6 +134,9 @@ search_rows(const fixture *f, const float *data, size_t n, size_t batch)
 			o.worst = sqrt(b / a);
 	}
 	RQ_CHECK(stats.rows == n, "%llu rows counted, not %zu", (unsigned long long) stats.rows, n);
+	/* capped: no row visits more than max_groups groups (its nearest, then the others kept) */
+	RQ_CHECK(f->g.max_groups == 0 || stats.groups <= n * (uint64_t) f->g.max_groups,
+			 "%.2f groups visited per row, capped at %d", (double) stats.groups / n, f->g.max_groups);
 	o.per_row = (double) stats.centroids / n;
 	o.nearest /= n;
 	free(xn);
