@@ -145,11 +145,20 @@ extern int	rabitq_exact_limit;
 #define RABITQ_ITERATIVE_OFF 0
 #define RABITQ_ITERATIVE_ON	 1
 
+/* A build's reserved blocks (rabitq_page.c): the index extended a chunk at a time. */
+typedef struct RabitqReservation
+{
+	Relation	index;
+	BlockNumber next;			/* the next block to hand out */
+	BlockNumber end;			/* one past the last block extended */
+} RabitqReservation;
+
 /* rabitq_postings.c: the key hash table */
 typedef struct RabitqPostingWriter RabitqPostingWriter;
 extern uint32 RabitqPostingBuckets(double rows);
 extern Size RabitqPostingBuildMemory(uint32 buckets);
-extern RabitqPostingWriter *RabitqPostingBuildStart(Relation index, uint32 buckets, Size size);
+extern RabitqPostingWriter *RabitqPostingBuildStart(Relation index, RabitqReservation *reserve,
+												   uint32 buckets, Size size);
 extern void RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid,
 								  const char *ex_lane);
 extern BlockNumber RabitqPostingBuildFinish(RabitqPostingWriter *w);
@@ -205,7 +214,9 @@ extern IndexBulkDeleteResult *rabitqvacuumcleanup(IndexVacuumInfo *info, IndexBu
 /* rabitq_page.c: pages, the metapage, array chains */
 extern void RabitqInitPage(Page page, uint16 kind);
 extern Buffer RabitqNewBuffer(Relation index, ForkNumber fork);
-extern BlockNumber RabitqReserveBlock(Relation index);
+extern void RabitqReserveStart(RabitqReservation *r, Relation index);
+extern BlockNumber RabitqReserveBlock(RabitqReservation *r);
+extern void RabitqReserveFinish(RabitqReservation *r);
 extern void RabitqWriteImage(Relation index, BlockNumber blkno, Page image);
 extern RabitqMetaPageData RabitqNewMeta(const RabitqKeyLayout *keys, int dim, int dp, rq_metric metric,
 										int lists, int ex_bits);

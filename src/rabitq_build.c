@@ -3,7 +3,8 @@
  *	  CREATE INDEX for rabitq (doc/DESIGN.md 4): sample the table with an MVCC
  *	  snapshot, cluster the sample with k-means, rotate the centroids, then
  *	  stream the table, assigning, quantizing and writing every row into its
- *	  list's pages.  Pages are written through shared buffers and WAL-logged
+ *	  list's pages.  Pages are written through shared buffers (the index
+ *	  extended a chunk of blocks at a time, RabitqReserveBlock) and WAL-logged
  *	  at the end with log_newpage_range.  The streaming phase may run with
  *	  parallel workers (rabitq_build_parallel.c); this file is also what
  *	  each of them runs.
@@ -315,7 +316,7 @@ StartImages(BuildState *bs, ListWriter *w)
 	{
 		w->image[s] = MemoryContextAlloc(bs->buildctx, BLCKSZ);
 		RabitqInitPage(w->image[s], RABITQ_PAGE_LIST);
-		w->blkno[s] = RabitqReserveBlock(bs->index);
+		w->blkno[s] = RabitqReserveBlock(&bs->reserve);
 		if (s > 0)
 			RabitqPageGetOpaque(w->image[s - 1])->next = w->blkno[s];
 	}
@@ -387,7 +388,7 @@ AddExItem(BuildState *bs, ListWriter *w)
 
 	if (w->ex_image == NULL || PageGetFreeSpace(w->ex_image) < g->ex_item_size)
 	{
-		BlockNumber blkno = RabitqReserveBlock(bs->index);
+		BlockNumber blkno = RabitqReserveBlock(&bs->reserve);
 
 		if (w->ex_image == NULL)
 		{
@@ -808,9 +809,10 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	meta.centroid_start = RabitqWriteArray(index, MAIN_FORKNUM, RABITQ_PAGE_CENTROIDS, bs.codec.centroids,
 										   sizeof(float), (Size) bs.lists * bs.codec.dp);
 	RabitqBuildInitLoading(&bs);
+	RabitqReserveStart(&bs.reserve, index);
 	if (bs.keys.nkeys > 0)
 	{
-		bs.postings = RabitqPostingBuildStart(index, bs.buckets, RabitqPostingSize(&bs.geom));
+		bs.postings = RabitqPostingBuildStart(index, &bs.reserve, bs.buckets, RabitqPostingSize(&bs.geom));
 		meta.posting_buckets = bs.buckets;
 	}
 	bs.buildctx = buildctx;
@@ -820,6 +822,7 @@ rabitqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	entries = FinishLists(&bs);
 	if (bs.postings != NULL)
 		meta.posting_start = RabitqPostingBuildFinish(bs.postings);
+	RabitqReserveFinish(&bs.reserve);
 	meta.directory_start = RabitqWriteArray(index, MAIN_FORKNUM, RABITQ_PAGE_DIRECTORY, entries,
 											sizeof(RabitqListEntry), bs.lists);
 	meta.build_rows = (int64) bs.indexed;

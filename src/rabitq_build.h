@@ -37,6 +37,7 @@ typedef struct BuildState
 	IndexInfo  *indexInfo;
 	RabitqKeyLayout keys;
 	RabitqPostingWriter *postings;	/* NULL without key columns */
+	RabitqReservation reserve;	/* where the lists' and postings' pages come from */
 	uint32		buckets;
 	RabitqCodec codec;			/* rotation, then the rotated centroids */
 	int			lists;

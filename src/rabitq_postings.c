@@ -99,6 +99,7 @@ PutPosting(Page page, const char *posting, Size size)
 struct RabitqPostingWriter
 {
 	Relation	index;
+	RabitqReservation *reserve; /* the build's: where new pages come from */
 	uint32		buckets;
 	Size		size;			/* bytes of a posting */
 	char	   *posting;		/* scratch: one posting */
@@ -118,11 +119,12 @@ RabitqPostingBuildMemory(uint32 buckets)
  * bucket, for postings of `size` bytes (RabitqPostingSize).
  */
 RabitqPostingWriter *
-RabitqPostingBuildStart(Relation index, uint32 buckets, Size size)
+RabitqPostingBuildStart(Relation index, RabitqReservation *reserve, uint32 buckets, Size size)
 {
 	RabitqPostingWriter *w = palloc(sizeof(RabitqPostingWriter));
 
 	w->index = index;
+	w->reserve = reserve;
 	w->buckets = buckets;
 	w->size = size;
 	w->posting = palloc0(size);
@@ -130,7 +132,7 @@ RabitqPostingBuildStart(Relation index, uint32 buckets, Size size)
 	w->image = palloc(sizeof(Page) * buckets);
 	for (uint32 b = 0; b < buckets; b++)
 	{
-		w->blkno[b] = RabitqReserveBlock(index);
+		w->blkno[b] = RabitqReserveBlock(reserve);
 		w->image[b] = palloc(BLCKSZ);
 		InitPostingPage(w->image[b]);
 	}
@@ -165,10 +167,8 @@ RabitqPostingBuildAdd(RabitqPostingWriter *w, uint64 hash, ItemPointer tid, cons
 
 	if (PostingHeader(image)->count == RABITQ_POSTINGS_PER_PAGE(w->size))
 	{
-		Buffer		buf = RabitqNewBuffer(w->index, MAIN_FORKNUM);
-		BlockNumber next = BufferGetBlockNumber(buf);
+		BlockNumber next = RabitqReserveBlock(w->reserve);
 
-		UnlockReleaseBuffer(buf);
 		RabitqPageGetOpaque(image)->next = next;
 		RabitqWriteImage(w->index, w->blkno[b], image);
 		InitPostingPage(image);
