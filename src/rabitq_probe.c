@@ -102,11 +102,13 @@ RabitqPushCandidate(RabitqScanOpaque so, uint64 id, double key)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 }
 
-/* Doubles an array of `cap` elements of `size` bytes in the scan's memory (cap stays the caller's). */
+/* Resizes an array to `cap` elements of `size` bytes in the scan's memory (the caller doubles cap). */
 static void *
 GrowArray(RabitqScanOpaque so, void *array, size_t cap, Size size)
 {
-	return array ? repalloc_huge(array, size * cap) : MemoryContextAllocHuge(so->scanctx, size * cap);
+	Size		bytes = mul_size(size, cap);
+
+	return array ? repalloc_huge(array, bytes) : MemoryContextAllocHuge(so->scanctx, bytes);
 }
 
 /*
@@ -191,8 +193,7 @@ DeferBlock(RabitqScanOpaque so, BlockNumber blkno, OffsetNumber off, uint8 live,
 	if (unlikely(run->ndblocks == run->dblocks_cap))
 	{
 		run->dblocks_cap = Max(64, run->dblocks_cap * 2);
-		run->dblocks = run->dblocks ? repalloc_huge(run->dblocks, sizeof(RabitqDeferredBlock) * run->dblocks_cap)
-			: MemoryContextAllocHuge(so->scanctx, sizeof(RabitqDeferredBlock) * run->dblocks_cap);
+		run->dblocks = GrowArray(so, run->dblocks, run->dblocks_cap, sizeof(RabitqDeferredBlock));
 	}
 	d = &run->dblocks[run->ndblocks++];
 	d->blkno = blkno;
