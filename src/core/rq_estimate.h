@@ -111,6 +111,14 @@ extern void rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_pa
  *			  codes points at the block's word w0 (so a block may be split
  *			  across pages by word ranges), planes are the query's full planes.
  *   block_finish: est and lb of the 8 lanes from ip and the factor arrays.
+ *   query_levels: out[i] = rq_query_level(q[i] - c[i], vl, delta, inv,
+ *			  levels) for i < n (n a multiple of 64, levels < 256), the grid
+ *			  levels of a residual query (rq_query.h, rq_exbits.h); returns
+ *			  their sum.  Every step is one IEEE operation, so every level
+ *			  gives the same bytes.
+ *   bit_planes: bit j of each of 64 levels, level b in bit b, into
+ *			  planes[j * stride] for j < nplanes (the query's bit planes,
+ *			  packed like the codes).
  *   ex_dot: the integer sums of one B-bit code against a refining query
  *			 (rq_exbits.h); Dp a multiple of 64.
  */
@@ -121,6 +129,9 @@ typedef struct rq_code_kernels
 							  int words, int64_t ip[RQ_BLOCK_LANES]);
 	void		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const float *factors,
 								 const rq_estimate_params *p, float *est, float *lb);
+	int64_t		(*query_levels) (const float *q, const float *c, int n, float vl, float delta, float inv,
+								 int levels, uint8_t *out);
+	void		(*bit_planes) (const uint8_t *levels, int nplanes, uint64_t *planes, size_t stride);
 	void		(*ex_dot) (const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s);
 } rq_code_kernels;
 
@@ -141,6 +152,10 @@ extern void rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, \
 								  int64_t ip[RQ_BLOCK_LANES]); \
 extern void rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors, \
 									 const rq_estimate_params *p, float *est, float *lb); \
+extern int64_t rq_query_levels_##SUFFIX(const float *q, const float *c, int n, float vl, \
+										float delta, float inv, int levels, uint8_t *out); \
+extern void rq_bit_planes_##SUFFIX(const uint8_t *levels, int nplanes, uint64_t *planes, \
+								   size_t stride); \
 extern void rq_ex_dot_##SUFFIX(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
 
 RQ_DECLARE_CODE_KERNELS(scalar);

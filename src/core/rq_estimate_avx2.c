@@ -6,6 +6,8 @@
  *	  8 * 15 = 120 per byte), and vpsadbw turning the bytes of each 64-bit
  *	  lane into that lane's count.
  */
+#include <float.h>
+
 #include "rq_estimate_impl.h"
 
 #ifdef RQ_HAVE_X86_KERNELS
@@ -139,6 +141,70 @@ ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
 	s->uu = rq_hsum_epi32(uu);
 	s->u = _mm256_extract_epi64(u, 0) + _mm256_extract_epi64(u, 1) + _mm256_extract_epi64(u, 2) +
 		_mm256_extract_epi64(u, 3);
+}
+
+/* rq_query_level of 8 coordinates as int32 (see the AVX-512 file for the operations). */
+RQ_AVX2 static inline __m256i
+query_levels8(const float *q, const float *c, __m256 lo, __m256 scale, __m256 step, __m256 top, int divide)
+{
+	__m256		d = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(q), _mm256_loadu_ps(c)), lo);
+	__m256		x = _mm256_add_ps(divide ? _mm256_div_ps(d, step) : _mm256_mul_ps(d, scale),
+								  _mm256_set1_ps(0.5f));
+
+	return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), top));
+}
+
+/*
+ * The grid levels of q - c, 32 coordinates a step: four int32 vectors
+ * narrowed by two saturating packs (levels fit a byte), which interleave
+ * 4-byte groups across the 128-bit halves; one dword permutation puts them
+ * back in order.
+ */
+RQ_AVX2 static inline int64_t
+query_levels(const float *q, const float *c, int n, float vl, float delta, float inv, int levels,
+			 uint8_t *out)
+{
+	const __m256 lo = _mm256_set1_ps(vl),
+				scale = _mm256_set1_ps(inv),
+				step = _mm256_set1_ps(delta),
+				top = _mm256_set1_ps((float) levels);
+	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	int			divide = !(inv <= FLT_MAX);
+	__m256i		sum = _mm256_setzero_si256();
+
+	for (int i = 0; i < n; i += 32)
+	{
+		__m256i		a = query_levels8(q + i, c + i, lo, scale, step, top, divide),
+					b = query_levels8(q + i + 8, c + i + 8, lo, scale, step, top, divide),
+					e = query_levels8(q + i + 16, c + i + 16, lo, scale, step, top, divide),
+					f = query_levels8(q + i + 24, c + i + 24, lo, scale, step, top, divide);
+		__m256i		bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(e, f));
+
+		bytes = _mm256_permutevar8x32_epi32(bytes, order);
+		_mm256_storeu_si256((__m256i *) (out + i), bytes);
+		sum = _mm256_add_epi64(sum, _mm256_sad_epu8(bytes, _mm256_setzero_si256()));
+	}
+	return _mm256_extract_epi64(sum, 0) + _mm256_extract_epi64(sum, 1) + _mm256_extract_epi64(sum, 2) +
+		_mm256_extract_epi64(sum, 3);
+}
+
+/*
+ * The planes by VPMOVMSKB, which takes each byte's top bit: shifted left by
+ * 7 - j in 16-bit lanes, a byte's top bit is its own bit j.
+ */
+RQ_AVX2 static inline void
+bit_planes(const uint8_t *levels, int nplanes, uint64_t *planes, size_t stride)
+{
+	__m256i		lo = _mm256_loadu_si256((const __m256i *) levels),
+				hi = _mm256_loadu_si256((const __m256i *) (levels + 32));
+
+	for (int j = 0; j < nplanes; j++)
+	{
+		__m128i		shift = _mm_cvtsi32_si128(7 - j);
+
+		planes[(size_t) j * stride] = (uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_sll_epi16(lo, shift)) |
+			(uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_sll_epi16(hi, shift)) << 32;
+	}
 }
 
 RQ_DEFINE_CODE_KERNELS(avx2, RQ_ISA_AVX2, RQ_AVX2)

@@ -5,6 +5,8 @@
  *	  counted per 64-bit lane; one accumulator per plane, weighted 1:2:4:8 at
  *	  the end.  The factor arithmetic runs on the eight lanes at once.
  */
+#include <float.h>
+
 #include "rq_estimate_impl.h"
 
 #ifdef RQ_HAVE_X86_KERNELS
@@ -97,6 +99,47 @@ ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
 	s->uu = _mm512_reduce_add_epi32(uu);
 	s->u = _mm256_extract_epi64(u, 0) + _mm256_extract_epi64(u, 1) + _mm256_extract_epi64(u, 2) +
 		_mm256_extract_epi64(u, 3);
+}
+
+/*
+ * The grid levels of q - c, 16 coordinates a step, with rq_query_level's
+ * operations in its order: MAXPS(x, 0) returns 0 for a NaN x as the scalar
+ * compare does, MINPS(x, levels) keeps x only below levels; the conversion
+ * truncates a value already in [0, levels].  The sum from the bytes.
+ */
+RQ_AVX512BW static inline int64_t
+query_levels(const float *q, const float *c, int n, float vl, float delta, float inv, int levels,
+			 uint8_t *out)
+{
+	const __m512 lo = _mm512_set1_ps(vl),
+				scale = _mm512_set1_ps(inv),
+				step = _mm512_set1_ps(delta),
+				half = _mm512_set1_ps(0.5f),
+				top = _mm512_set1_ps((float) levels);
+	int			divide = !(inv <= FLT_MAX);
+	__m512i		sum = _mm512_setzero_si512();
+
+	for (int i = 0; i < n; i += 16)
+	{
+		__m512		d = _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(c + i)), lo);
+		__m512		x = _mm512_add_ps(divide ? _mm512_div_ps(d, step) : _mm512_mul_ps(d, scale), half);
+
+		x = _mm512_min_ps(_mm512_max_ps(x, _mm512_setzero_ps()), top);
+		_mm_storeu_si128((__m128i *) (out + i), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(x)));
+	}
+	for (int i = 0; i < n; i += 64)
+		sum = _mm512_add_epi64(sum, _mm512_sad_epu8(_mm512_loadu_si512(out + i), _mm512_setzero_si512()));
+	return _mm512_reduce_add_epi64(sum);
+}
+
+/* The planes by VPTESTMB: bit b of the mask is bit j of byte b. */
+RQ_AVX512BW static inline void
+bit_planes(const uint8_t *levels, int nplanes, uint64_t *planes, size_t stride)
+{
+	__m512i		v = _mm512_loadu_si512(levels);
+
+	for (int j = 0; j < nplanes; j++)
+		planes[(size_t) j * stride] = _mm512_test_epi8_mask(v, _mm512_set1_epi8((char) (1 << j)));
 }
 
 RQ_DEFINE_CODE_KERNELS(avx512, RQ_ISA_AVX512, RQ_AVX512)

@@ -4,6 +4,8 @@
  *	  own target attribute ATTR:
  *		static inline void block_dot(codes, w0, w1, planes, words, ip)
  *		static inline void block_finish(ip, factors, p, est, lb)
+ *		static inline int64_t query_levels(q, c, n, vl, delta, inv, levels, out)
+ *		static inline void bit_planes(levels, nplanes, planes, stride)
  *		static inline void ex_dot(code, q, dp, bits, sums)
  *	  and then RQ_DEFINE_CODE_KERNELS(SUFFIX, ISA, ATTR) emits the exported
  *	  functions and the kernel table rq_code_kernels_SUFFIX.
@@ -67,6 +69,19 @@ rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors,
 	block_finish(ip, factors, p, est, lb); \
 } \
 \
+ATTR int64_t \
+rq_query_levels_##SUFFIX(const float *q, const float *c, int n, float vl, float delta, float inv, \
+						 int levels, uint8_t *out) \
+{ \
+	return query_levels(q, c, n, vl, delta, inv, levels, out); \
+} \
+\
+ATTR void \
+rq_bit_planes_##SUFFIX(const uint8_t *levels, int nplanes, uint64_t *planes, size_t stride) \
+{ \
+	bit_planes(levels, nplanes, planes, stride); \
+} \
+\
 ATTR void \
 rq_ex_dot_##SUFFIX(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s) \
 { \
@@ -74,7 +89,8 @@ rq_ex_dot_##SUFFIX(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_e
 } \
 \
 const rq_code_kernels rq_code_kernels_##SUFFIX = { \
-	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX, rq_ex_dot_##SUFFIX \
+	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX, rq_query_levels_##SUFFIX, \
+	rq_bit_planes_##SUFFIX, rq_ex_dot_##SUFFIX \
 };
 
 #endif							/* RQ_ESTIMATE_IMPL_H */

@@ -42,6 +42,49 @@ block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate
 	}
 }
 
+static inline int64_t
+query_levels(const float *q, const float *c, int n, float vl, float delta, float inv, int levels,
+			 uint8_t *out)
+{
+	int64_t		sum = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		out[i] = (uint8_t) rq_query_level(q[i] - c[i], vl, delta, inv, levels);
+		sum += out[i];
+	}
+	return sum;
+}
+
+/*
+ * Bit j of each of the 64 levels, coordinate b in bit b: eight levels at a
+ * time, their bits j gathered into one byte by a multiply (the byte lanes'
+ * 0/1 values land on distinct bits of the product's top byte, no carries).
+ */
+static inline uint64_t
+bit_plane(const uint8_t *level, int j)
+{
+	uint64_t	plane = 0;
+
+	for (int g = 0; g < 8; g++)
+	{
+		uint64_t	x = 0;
+
+		for (int i = 0; i < 8; i++)	/* one load on a little-endian CPU */
+			x |= (uint64_t) level[8 * g + i] << (8 * i);
+		x = (x >> j) & UINT64_C(0x0101010101010101);
+		plane |= ((x * UINT64_C(0x0102040810204080)) >> 56) << (8 * g);
+	}
+	return plane;
+}
+
+static inline void
+bit_planes(const uint8_t *levels, int nplanes, uint64_t *planes, size_t stride)
+{
+	for (int j = 0; j < nplanes; j++)
+		planes[(size_t) j * stride] = bit_plane(levels, j);
+}
+
 static inline void
 ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
 {

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rq_estimate.h"
 #include "rq_query.h"
 #include "rq_random.h"
 
@@ -302,18 +303,21 @@ rq_prepare_ex_query_from(const float *q_rot, const float *c_rot, int dp, int bit
 	/* a constant y: delta = 0, every level 0 (and delta must not be inverted) */
 	inv = eq->delta > 0.0f ? 1.0f / eq->delta : 0.0f;
 	if (bits > 4)
-		for (int i = 0; i < dp; i++)
-			q[i] = (uint8_t) rq_query_level(q_rot[i] - c_rot[i], vl, eq->delta, inv, RQ_EX_QUERY_LEVELS);
+		sum = rq_codes.query_levels(q_rot, c_rot, dp, vl, eq->delta, inv, RQ_EX_QUERY_LEVELS, q);
 	else
 		/* nibble codes: even dimensions first, the kernels pair them with low nibbles */
-		for (int i = 0; i < dp / 2; i++)
+		for (int w = 0; w < dp; w += 64)
 		{
-			q[i] = (uint8_t) rq_query_level(q_rot[2 * i] - c_rot[2 * i], vl, eq->delta, inv, RQ_EX_QUERY_LEVELS);
-			q[dp / 2 + i] = (uint8_t) rq_query_level(q_rot[2 * i + 1] - c_rot[2 * i + 1], vl, eq->delta, inv,
-													 RQ_EX_QUERY_LEVELS);
+			uint8_t		level[64];
+
+			sum += rq_codes.query_levels(q_rot + w, c_rot + w, 64, vl, eq->delta, inv, RQ_EX_QUERY_LEVELS,
+										 level);
+			for (int i = 0; i < 32; i++)
+			{
+				q[w / 2 + i] = level[2 * i];
+				q[dp / 2 + w / 2 + i] = level[2 * i + 1];
+			}
 		}
-	for (int i = 0; i < dp; i++)
-		sum += q[i];
 	eq->sum_q = sum;
 	eq->add = (float) (metric == RQ_METRIC_IP ? st->qc : st->y2);
 	eq->ynorm = (float) sqrt(st->y2);

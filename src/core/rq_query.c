@@ -4,32 +4,12 @@
  */
 #include "rq_query.h"
 
+#include "rq_estimate.h"
+
 #include <math.h>
 #include <string.h>
 
 #define RQ_QUERY_LEVELS ((1 << RQ_QUERY_BITS) - 1)
-
-/*
- * Bit j of each of the 64 levels, coordinate b in bit b: eight levels at a
- * time, their bits j gathered into one byte by a multiply (the byte lanes'
- * 0/1 values land on distinct bits of the product's top byte, no carries).
- */
-static inline uint64_t
-rq_bit_plane(const uint8_t *level, int j)
-{
-	uint64_t	plane = 0;
-
-	for (int g = 0; g < 8; g++)
-	{
-		uint64_t	x = 0;
-
-		for (int i = 0; i < 8; i++)	/* one load on a little-endian CPU */
-			x |= (uint64_t) level[8 * g + i] << (8 * i);
-		x = (x >> j) & UINT64_C(0x0101010101010101);
-		plane |= ((x * UINT64_C(0x0102040810204080)) >> 56) << (8 * g);
-	}
-	return plane;
-}
 
 void
 rq_residual_stats_of(const float *q_rot, const float *c_rot, int dp, rq_residual_stats *st)
@@ -89,15 +69,11 @@ rq_prepare_list_query_from(const float *q_rot, const float *c_rot, int dp, rq_me
 	{
 		uint8_t		level[64];
 
-		for (int b = 0; b < 64; b++)
-			level[b] = (uint8_t) rq_query_level(q_rot[w * 64 + b] - c_rot[w * 64 + b], vl, lq->delta,
-											   inv_delta, RQ_QUERY_LEVELS);
-		for (int b = 0; b < 64; b++)
-			sum_q += level[b];
+		sum_q += (int32_t) rq_codes.query_levels(q_rot + w * 64, c_rot + w * 64, 64, vl, lq->delta,
+												 inv_delta, RQ_QUERY_LEVELS, level);
 		if (q_u != NULL)
 			memcpy(q_u + w * 64, level, sizeof(level));
-		for (int j = 0; j < RQ_QUERY_BITS; j++)
-			planes[(size_t) j * words + w] = rq_bit_plane(level, j);
+		rq_codes.bit_planes(level, RQ_QUERY_BITS, planes + w, (size_t) words);
 	}
 	lq->sum_q = sum_q;
 	lq->add = (float) (metric == RQ_METRIC_IP ? qc : y2);

@@ -50,6 +50,9 @@ MUTANTS=(
 "worker-progress-never-started|src/rabitq_build_parallel.c|RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,|if (0) RabitqWorkerProgressStart(RelationGetRelid(heap), RelationGetRelid(index), index->rd_rel->relam,|tap:014"
 "kmeans-worker-groups-its-own-way|src/rabitq_build_kmeans.c|rq_kmeans_assigner_start(&assigner, &p->cfg, a->centroids, iteration, p->scratch);|rq_kmeans_assigner_start(&assigner, &p->cfg, a->centroids, iteration + IsParallelWorker(), p->scratch);|tap:014"
 "release-without-widening|src/rabitq_probe.c|(float) (run->epsilon + RABITQ_RELEASE_WIDEN) / run->epsilon : 1.0f;|(float) run->epsilon / run->epsilon : 1.0f;|tap:011"
+"planes-avx512-off-by-one-bit|src/core/rq_estimate_avx512.c|_mm512_set1_epi8((char) (1 << j))|_mm512_set1_epi8((char) (2 << j))|unit"
+"levels-avx2-halves-swapped|src/core/rq_estimate_avx2.c|_mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)|_mm256_setr_epi32(4, 0, 5, 1, 6, 2, 7, 3)|unit"
+"levels-avx512-nan-kept|src/core/rq_estimate_avx512.c|_mm512_max_ps(x, _mm512_setzero_ps())|_mm512_max_ps(_mm512_setzero_ps(), x)|unit"
 "list-walk-stops-after-first-page|src/rabitq_probe.c|next = PinAhead(so, RabitqPageGetOpaque(page)->next);|next = PinAhead(so, InvalidBlockNumber);|regress:rabitq_scan tap:001"
 )
 

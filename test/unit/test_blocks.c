@@ -5,6 +5,7 @@
  *	  dot product (doc/RABITQ.md 7.2), for padded dimensions from 64 to 16000;
  *	  a block split by word ranges gives the same sums; put/get round-trip.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,7 +174,104 @@ test_put_get(void)
 	RQ_CHECK(rq_test_block_bytes(768) == 12 * 64 + 128 && dp == words * 64, "block size at D=768");
 }
 
+/*
+ * One query grid on every level: the levels and their sum equal the scalar
+ * twin's, which is rq_query_level itself.
+ */
+static void
+check_levels(const float *q, const float *c, int n, float vl, float delta, int levels, const char *what)
+{
+	float		inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+	uint8_t    *ref = rq_test_alloc((size_t) n),
+			   *out = rq_test_alloc((size_t) n);
+	int64_t		sum0 = rq_query_levels_scalar(q, c, n, vl, delta, inv, levels, ref),
+				naive = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		RQ_CHECK(ref[i] == rq_query_level(q[i] - c[i], vl, delta, inv, levels), "%s: scalar level %d", what, i);
+		naive += ref[i];
+	}
+	RQ_CHECK(sum0 == naive, "%s: scalar sum", what);
+	for (int isa = 1; isa < rq_test_isa_count(); isa++)
+	{
+		const rq_code_kernels *k = rq_code_kernels_for((rq_isa) isa);
+		int64_t		sum;
+
+		memset(out, 0xAB, (size_t) n);
+		sum = k->query_levels(q, c, n, vl, delta, inv, levels, out);
+		RQ_CHECK(memcmp(out, ref, (size_t) n) == 0 && sum == sum0, "%s: %s levels differ from scalar",
+				 what, rq_isa_name((rq_isa) isa));
+	}
+	free(ref);
+	free(out);
+}
+
+/*
+ * The query's grid levels (15 for the 1-bit codes' planes, 255 for the
+ * ex-codes) and bit planes: every level gives the scalar twin's bytes and
+ * words, on ordinary residuals and on what a hostile query brings: NaN,
+ * infinities, values near FLT_MAX, a zero step (a constant residual) and a
+ * step so small that its inverse overflows (the levels divide).
+ */
+static void
+test_query_levels_agree(void)
+{
+	enum
+	{
+		n = 256
+	};
+	rq_pcg32	rng;
+	float		q[n],
+				c[n];
+	uint8_t		levels[64];
+	uint64_t	planes[8 * 3],
+				ref[8 * 3];
+
+	rq_pcg32_seed(&rng, 78, 1);
+	for (int i = 0; i < n; i++)
+	{
+		q[i] = (float) rq_pcg32_gaussian(&rng);
+		c[i] = (float) rq_pcg32_gaussian(&rng) * 0.5f;
+	}
+	check_levels(q, c, n, -4.0f, 8.0f / 15.0f, 15, "gaussian, 15 levels");
+	check_levels(q, c, n, -4.0f, 8.0f / 255.0f, 255, "gaussian, 255 levels");
+	check_levels(q, c, n, -1.0f, 0.0f, 15, "zero step");
+	check_levels(q, c, n, 0.0f, 1e-45f, 255, "denormal step");
+	q[3] = NAN;
+	q[17] = INFINITY;
+	q[18] = -INFINITY;
+	c[40] = INFINITY;
+	q[64] = 3.4e38f;
+	c[64] = -3.4e38f;
+	q[65] = -3.4e38f;
+	q[130] = 1e-40f;
+	check_levels(q, c, n, -4.0f, 8.0f / 15.0f, 15, "non-finite, 15 levels");
+	check_levels(q, c, n, -3.4e38f, 3.4e38f / 127.0f, 255, "non-finite, wide step");
+	check_levels(q, c, n, -4.0f, 1e-44f, 255, "non-finite, denormal step");
+
+	/* planes of every byte value, eight planes, written with a stride */
+	for (int b = 0; b < 64; b++)
+		levels[b] = (uint8_t) rq_pcg32_next(&rng);
+	levels[0] = 0;
+	levels[63] = 255;
+	memset(ref, 0, sizeof(ref));
+	rq_bit_planes_scalar(levels, 8, ref + 1, 3);
+	for (int j = 0; j < 8; j++)
+		for (int b = 0; b < 64; b++)
+			RQ_CHECK(((ref[1 + j * 3] >> b) & 1) == (uint64_t) ((levels[b] >> j) & 1),
+					 "scalar plane %d bit %d", j, b);
+	for (int isa = 1; isa < rq_test_isa_count(); isa++)
+	{
+		memset(planes, 0, sizeof(planes));
+		rq_code_kernels_for((rq_isa) isa)->bit_planes(levels, 8, planes + 1, 3);
+		RQ_CHECK(memcmp(planes, ref, sizeof(planes)) == 0, "%s planes differ from scalar",
+				 rq_isa_name((rq_isa) isa));
+	}
+}
+
 const rq_test_case rq_block_tests[] = {
+	{"blocks/query levels and bit planes equal scalar bit for bit", test_query_levels_agree, 0},
 	{"blocks/put and get", test_put_get, 0},
 	{"blocks/variants equal scalar bit for bit; dot = naive; splits", test_variants_agree, 0},
 	{NULL, NULL, 0}
