@@ -126,8 +126,7 @@ static bool
 SameEntry(const RabitqGeometry *g, const RabitqEntry *want, const RabitqLane *stored, bool bits1)
 {
 	if (bits1 && (memcmp(want->code, stored->code, sizeof(uint64_t) * g->words) != 0 ||
-				  want->f.a != stored->f.a || want->f.bc != stored->f.bc ||
-				  want->f.err != stored->f.err))
+				  want->f.a != stored->f.a || want->f.err != stored->f.err))
 		return false;
 	if (want->f.add != stored->f.add)
 		return false;
@@ -273,7 +272,7 @@ CheckRecord(CheckState *cs, int list, BlockNumber blkno, char *tail)
 		RabitqLane	e;
 
 		e.f = RabitqTailGetFactors(g, tail, l);
-		if (!isfinite(e.f.add) || !isfinite(e.f.a) || !isfinite(e.f.bc) || !isfinite(e.f.err))
+		if (!isfinite(e.f.add) || !isfinite(e.f.a) || !isfinite(e.f.err))
 			Corrupt(cs, psprintf("An entry on page %u of list %d has a non-finite factor.", blkno, list));
 		rq_block_get_code(cs->record, 0, g->words, l, cs->stored);
 		e.code = cs->stored;

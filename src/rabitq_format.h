@@ -1,6 +1,6 @@
 /*
  * rabitq_format.h
- *	  The on-disk format of a rabitq index (format version 3): every struct
+ *	  The on-disk format of a rabitq index (format version 4): every struct
  *	  stored on a page and every page capacity derived from one.  The block
  *	  records of the lists are laid out by rabitq_record.h, key images by
  *	  rabitq_keys.h.
@@ -36,7 +36,7 @@
 #include "storage/itemptr.h"
 
 #define RABITQ_MAGIC			0x52425451	/* "RBTQ" */
-#define RABITQ_FORMAT_VERSION	3
+#define RABITQ_FORMAT_VERSION	4
 #define RABITQ_METAPAGE_BLKNO	0
 #define RABITQ_PAGE_ID			0xFF91		/* in every page's special space */
 

@@ -43,7 +43,7 @@ RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes, int ex_bits)
 		g->ex_item_size = MAXALIGN((Size) g->ex_per_item * g->ex_lane_size);
 		g->ex_ptrs = RQ_BLOCK_LANES / g->ex_per_item;
 	}
-	extras = RQ_BLOCK_FACTORS * sizeof(float) + RQ_BLOCK_LANES * sizeof(ItemPointerData) +
+	extras = RQ_BLOCK_FACTOR_BYTES + RQ_BLOCK_LANES * sizeof(ItemPointerData) +
 		RQ_BLOCK_LANES + MAXALIGN((RABITQ_MAX_SEGMENTS - 1 + g->ex_ptrs) * sizeof(ItemPointerData)) +
 		MAXALIGN((Size) RQ_BLOCK_LANES * key_bytes) + 8;	/* + alignment slack */
 
@@ -61,7 +61,7 @@ RabitqComputeGeometry(RabitqGeometry *g, int dp, int key_bytes, int ex_bits)
 
 	g->off_codes = head;
 	g->off_factors = head + (Size) g->tail_words * lane_word;
-	g->off_tids = g->off_factors + RQ_BLOCK_FACTORS * sizeof(float);
+	g->off_tids = g->off_factors + RQ_BLOCK_FACTOR_BYTES;
 	g->off_used = g->off_tids + RQ_BLOCK_LANES * sizeof(ItemPointerData);
 	g->off_segs = g->off_used + RQ_BLOCK_LANES;
 	/* a one-item record has no other items to locate (planned as if it had) */

@@ -12,7 +12,8 @@
  * Every item starts with a RabitqBlockHead; the last ("tail") item holds,
  * after its code words:
  *
- *	 factors	 four arrays of 8 floats (add, a, bc, err)
+ *	 factors	 the block's factor area (RQ_BLOCK_FACTOR_BYTES: add and a as
+ *				 floats, err as bfloat16)
  *	 tids		 8 heap TIDs
  *	 used		 8 lane flags (1: the lane holds an entry)
  *	 segs		 where the other items are (RABITQ_MAX_SEGMENTS - 1 TIDs; absent
@@ -143,7 +144,7 @@ RabitqExLaneFactors(const RabitqGeometry *g, const char *lane, float *add, rq_ex
 #define RabitqTailUsed(g, item)		((uint8 *) ((char *) (item) + (g)->off_used))
 #define RabitqTailSegs(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_segs))
 #define RabitqTailEx(g, item)		((ItemPointerData *) ((char *) (item) + (g)->off_ex))
-#define RabitqTailFactors(g, item)	((float *) ((char *) (item) + (g)->off_factors))
+#define RabitqTailFactors(g, item)	((void *) ((char *) (item) + (g)->off_factors))
 #define RabitqTailKey(g, item, lane) \
 	((uint8 *) ((char *) (item) + (g)->off_keys + (Size) (lane) * (g)->key_bytes))
 

@@ -57,7 +57,8 @@ rq_encode_entry(const float *rotated, const float *c, int dp, rq_metric metric, 
 		residual[i] = rotated[i] - c[i];
 	*residual2 = rq_dist.dot(residual, residual, dp);
 	rq_quantize(residual, c, dp, metric, code, f);
-	if (!isfinite(f->add) || !isfinite(f->a) || !isfinite(f->bc) || !isfinite(f->err))
+	/* a Dp bounds the estimator's a (2 pop - Dp), |2 pop - Dp| <= Dp */
+	if (!isfinite(f->add) || !isfinite(f->a) || !isfinite(f->a * (float) dp) || !isfinite(f->err))
 		return RQ_ERR_OVERFLOW;
 	return RQ_OK;
 }

@@ -40,6 +40,7 @@ rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_params *p)
 	p->delta = lq->delta;
 	p->vl = lq->vl;
 	p->sum_q = lq->sum_q;
+	p->dp = lq->dp;
 	p->qadd = lq->add;
 	p->m = l2 ? 1.0f : (lq->metric == RQ_METRIC_IP) ? -1.0f : 0.5f;
 	p->s = l2 ? 1.0f : 0.5f;

@@ -5,8 +5,12 @@
  *	  variants that agree bit for bit.
  *
  * Block layout (RQ_BLOCK_LANES = 8 codes, "vertical"): first the codes, word
- * w of lane l at codes[w * 8 + l], then the factors as four arrays of 8
- * floats: add, a, bc, err.  One 512-bit load then holds word w of all eight
+ * w of lane l at codes[w * 8 + l], then the factors (RQ_BLOCK_FACTOR_BYTES):
+ * two arrays of 8 floats, add and a, and one of 8 bfloat16, err (the top
+ * half of err's float bits; rq_quantize rounds err up to that precision).
+ * bc = a (2 pop - Dp) is not stored: block_dot counts each code's set bits
+ * (pop) beside its dot product, so a block is 80 bytes of factors, not 128.
+ * One 512-bit load then holds word w of all eight
  * codes; ANDed with a broadcast query-plane word and counted with VPOPCNTQ
  * it yields eight partial dot products at once, so no horizontal reduction
  * is ever needed and the factor arithmetic runs on eight lanes too.  (Measured
@@ -14,7 +18,8 @@
  * against 5.8 and 7.9 ns for one code at a time.)  Unused lanes of a partly
  * filled block hold zeros; their results are meaningless and ignored.
  *
- * With ip = <b, q_u> and t = a * delta * (2 ip - sum_q) + bc * v_l (= -2 <r, y>):
+ * With ip = <b, q_u>, bc = a (2 pop - Dp) and
+ * t = a * delta * (2 ip - sum_q) + bc * v_l (= -2 <r, y>):
  *
  *	 L2		 est = (add + y2) + t			  lb = est - eps * err * ||y||
  *	 cosine  est = ((add + y2) + t) / 2	  lb = est - eps * err/2 * ||y||
@@ -27,6 +32,8 @@
 #ifndef RQ_ESTIMATE_H
 #define RQ_ESTIMATE_H
 
+#include <string.h>
+
 #include "rq_cpu.h"
 #include "rq_exbits.h"
 #include "rq_query.h"
@@ -37,8 +44,8 @@
 /*
  * The block layout, for whoever stores blocks (the index's records, the
  * tests' arrays): lane `lane`'s code words [w0, w1) into / out of a code
- * area that starts at word w0, and its factors into / out of the four
- * factor arrays.
+ * area that starts at word w0, and its factors into / out of the factor
+ * area.
  */
 static inline void
 rq_block_put_code(uint64_t *codes, int w0, int w1, int lane, const uint64_t *code)
@@ -54,33 +61,46 @@ rq_block_get_code(const uint64_t *codes, int w0, int w1, int lane, uint64_t *cod
 		code[w] = codes[(size_t) (w - w0) * RQ_BLOCK_LANES + lane];
 }
 
+/* Bytes of a block's factor area: add and a (float), err (bfloat16). */
+#define RQ_BLOCK_FACTOR_BYTES (RQ_BLOCK_LANES * (2 * sizeof(float) + sizeof(uint16_t)))
+
+/* Where the err array starts in a factor area. */
+#define RQ_BLOCK_ERR_OFFSET (2 * RQ_BLOCK_LANES * sizeof(float))
+
+/* err is kept as the top 16 bits of its float, rounded up (so never narrower). */
 static inline void
-rq_block_put_factors(float *factors, int lane, const rq_factors *f)
+rq_block_put_factors(void *factors, int lane, const rq_factors *f)
 {
-	factors[lane] = f->add;
-	factors[RQ_BLOCK_LANES + lane] = f->a;
-	factors[2 * RQ_BLOCK_LANES + lane] = f->bc;
-	factors[3 * RQ_BLOCK_LANES + lane] = f->err;
+	float		err = rq_err_round_up(f->err);
+	uint32_t	bits;
+	uint16_t	top;
+
+	memcpy(&bits, &err, sizeof(bits));
+	top = (uint16_t) (bits >> 16);
+	memcpy((char *) factors + lane * sizeof(float), &f->add, sizeof(float));
+	memcpy((char *) factors + (RQ_BLOCK_LANES + lane) * sizeof(float), &f->a, sizeof(float));
+	memcpy((char *) factors + RQ_BLOCK_ERR_OFFSET + lane * sizeof(uint16_t), &top, sizeof(top));
 }
 
 static inline rq_factors
-rq_block_get_factors(const float *factors, int lane)
+rq_block_get_factors(const void *factors, int lane)
 {
 	rq_factors	f;
+	uint16_t	top;
+	uint32_t	bits;
 
-	f.add = factors[lane];
-	f.a = factors[RQ_BLOCK_LANES + lane];
-	f.bc = factors[2 * RQ_BLOCK_LANES + lane];
-	f.err = factors[3 * RQ_BLOCK_LANES + lane];
+	memcpy(&f.add, (const char *) factors + lane * sizeof(float), sizeof(float));
+	memcpy(&f.a, (const char *) factors + (RQ_BLOCK_LANES + lane) * sizeof(float), sizeof(float));
+	memcpy(&top, (const char *) factors + RQ_BLOCK_ERR_OFFSET + lane * sizeof(uint16_t), sizeof(top));
+	bits = (uint32_t) top << 16;
+	memcpy(&f.err, &bits, sizeof(bits));
 	return f;
 }
 
-/* Floats of a block's factor arrays. */
-#define RQ_BLOCK_FACTORS (4 * RQ_BLOCK_LANES)
-
 /*
  * Constants of the estimate for one list query and eps, shared by every
- * block: est = m (add + qadd) + s t, and
+ * block: est = m (add + qadd) + s t, with t = (a delta) (2 ip - sum_q) +
+ * (a (2 pop - dp)) vl, and
  *
  *	 lb = est - bound * sqrt(err^2 + (a * qrel)^2)
  *
@@ -100,17 +120,20 @@ typedef struct rq_estimate_params
 				qadd,
 				bound,
 				qrel;
-	int32_t		sum_q;
+	int32_t		sum_q,
+				dp;
 } rq_estimate_params;
 
 extern void rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_params *p);
 
 /*
  * Kernels of one instruction-set level.
- *   block_dot: adds <b, q_u> over words [w0, w1) of a block to ip[0..7];
- *			  codes points at the block's word w0 (so a block may be split
- *			  across pages by word ranges), planes are the query's full planes.
- *   block_finish: est and lb of the 8 lanes from ip and the factor arrays.
+ *   block_dot: adds <b, q_u> + 2^32 pop(b) over words [w0, w1) of a block
+ *			  to ip[0..7] (the dot product in the low 32 bits, the set bits
+ *			  in the high: each is below 2^31 up to Dp = 2^27); codes points
+ *			  at the block's word w0 (so a block may be split across pages
+ *			  by word ranges), planes are the query's full planes.
+ *   block_finish: est and lb of the 8 lanes from ip and the factor area.
  *   query_levels: out[i] = rq_query_level(q[i] - c[i], vl, delta, inv,
  *			  levels) for i < n (n a multiple of 64, levels < 256), the grid
  *			  levels of a residual query (rq_query.h, rq_exbits.h); returns
@@ -127,7 +150,7 @@ typedef struct rq_code_kernels
 	rq_isa		isa;
 	void		(*block_dot) (const uint64_t *codes, int w0, int w1, const uint64_t *planes,
 							  int words, int64_t ip[RQ_BLOCK_LANES]);
-	void		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const float *factors,
+	void		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const void *factors,
 								 const rq_estimate_params *p, float *est, float *lb);
 	int64_t		(*query_levels) (const float *q, const float *c, int n, float vl, float delta, float inv,
 								 int levels, uint8_t *out);
@@ -150,7 +173,7 @@ extern const rq_code_kernels rq_code_kernels_##SUFFIX; \
 extern void rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, \
 								  const uint64_t *planes, int words, \
 								  int64_t ip[RQ_BLOCK_LANES]); \
-extern void rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors, \
+extern void rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, \
 									 const rq_estimate_params *p, float *est, float *lb); \
 extern int64_t rq_query_levels_##SUFFIX(const float *q, const float *c, int n, float vl, \
 										float delta, float inv, int levels, uint8_t *out); \

@@ -27,11 +27,15 @@ rq_popcount_bytes(__m256i v)
 						   _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
 }
 
-/* Weighted count of the four planes' word w against four lanes c. */
+/*
+ * Weighted count of the four planes' word w against four lanes c, plus
+ * 2^32 times the lanes' set bits.
+ */
 RQ_AVX2 static inline __m256i
 rq_weighted_counts(__m256i c, const uint64_t *planes, int words, int w)
 {
 	__m256i		bytes = _mm256_setzero_si256();
+	__m256i		pop = _mm256_sad_epu8(rq_popcount_bytes(c), _mm256_setzero_si256());
 
 	for (int j = RQ_QUERY_BITS - 1; j >= 0; j--)
 	{
@@ -39,7 +43,7 @@ rq_weighted_counts(__m256i c, const uint64_t *planes, int words, int w)
 
 		bytes = _mm256_add_epi8(_mm256_add_epi8(bytes, bytes), rq_popcount_bytes(_mm256_and_si256(c, p)));
 	}
-	return _mm256_sad_epu8(bytes, _mm256_setzero_si256());
+	return _mm256_add_epi64(_mm256_sad_epu8(bytes, _mm256_setzero_si256()), _mm256_slli_epi64(pop, 32));
 }
 
 RQ_AVX2 static inline void
@@ -72,13 +76,14 @@ rq_narrow(__m256i lo, __m256i hi)
 }
 
 RQ_AVX2 static inline void
-block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate_params *p,
+block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *f, const rq_estimate_params *p,
 			 float *est, float *lb)
 {
-	__m256i		ip32 = rq_narrow(_mm256_loadu_si256((const __m256i *) ip),
-								 _mm256_loadu_si256((const __m256i *) (ip + 4)));
+	__m256i		lo = _mm256_loadu_si256((const __m256i *) ip),
+				hi = _mm256_loadu_si256((const __m256i *) (ip + 4));
 
-	rq_block_finish_m256(ip32, f, p, est, lb);
+	rq_block_finish_m256(rq_narrow(lo, hi), rq_narrow(_mm256_srli_epi64(lo, 32), _mm256_srli_epi64(hi, 32)),
+						 f, p, est, lb);
 }
 
 /* Horizontal sum of eight int32. */

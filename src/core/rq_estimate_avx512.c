@@ -21,7 +21,8 @@ block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int wor
 	__m512i		a0 = _mm512_setzero_si512(),
 				a1 = a0,
 				a2 = a0,
-				a3 = a0;
+				a3 = a0,
+				pop = a0;
 	__m512i		sum;
 
 	for (int w = w0; w < w1; w++)
@@ -32,20 +33,24 @@ block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int wor
 		a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(c, _mm512_set1_epi64((long long) planes[words + w]))));
 		a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(_mm512_and_si512(c, _mm512_set1_epi64((long long) planes[2 * words + w]))));
 		a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(_mm512_and_si512(c, _mm512_set1_epi64((long long) planes[3 * words + w]))));
+		pop = _mm512_add_epi64(pop, _mm512_popcnt_epi64(c));
 	}
 	sum = _mm512_add_epi64(a0, _mm512_slli_epi64(a1, 1));
 	sum = _mm512_add_epi64(sum, _mm512_slli_epi64(a2, 2));
 	sum = _mm512_add_epi64(sum, _mm512_slli_epi64(a3, 3));
+	sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 32));
 	_mm512_storeu_si512(ip, _mm512_add_epi64(_mm512_loadu_si512(ip), sum));
 }
 
 RQ_AVX512 static inline void
-block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate_params *p,
+block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *f, const rq_estimate_params *p,
 			 float *est, float *lb)
 {
-	__m256i		ip32 = _mm512_cvtepi64_epi32(_mm512_loadu_si512(ip));
+	__m512i		sums = _mm512_loadu_si512(ip);
 
-	rq_block_finish_m256(ip32, f, p, est, lb);
+	/* VPMOVQD keeps each lane's low half: the dot product, then the set bits */
+	rq_block_finish_m256(_mm512_cvtepi64_epi32(sums), _mm512_cvtepi64_epi32(_mm512_srli_epi64(sums, 32)),
+						 f, p, est, lb);
 }
 
 #define RQ_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))

@@ -14,6 +14,7 @@
  * alike; the build uses -ffp-contract=off so no level fuses a product and
  * a sum into an FMA):
  *	  x = (float) (2 ip - sum_q)
+ *	  bc = a * (float) (2 pop - dp)
  *	  t = (a * delta) * x + bc * vl
  *	  est = m * (add + qadd) + s * t
  *	  q = a * qrel
@@ -29,24 +30,29 @@
 
 /*
  * block_finish's arithmetic on the eight lanes in one 256-bit register,
- * from the eight dot products as int32: the AVX2 and the AVX-512 levels
- * both end with it (the AVX-512 level only narrows its 512-bit sums first).
+ * from the eight dot products and set-bit counts as int32: the AVX2 and the
+ * AVX-512 levels both end with it (the AVX-512 level only narrows its
+ * 512-bit sums first).  err's bfloat16 lanes widen to float by a shift.
  */
 __attribute__((target("avx2"))) static inline void
-rq_block_finish_m256(__m256i ip32, const float *f, const rq_estimate_params *p, float *est, float *lb)
+rq_block_finish_m256(__m256i ip32, __m256i pop32, const void *factors, const rq_estimate_params *p,
+					 float *est, float *lb)
 {
+	const float *f = (const float *) factors;
+	__m256		a = _mm256_loadu_ps(f + RQ_BLOCK_LANES);
 	__m256		x = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(ip32, ip32),
 														_mm256_set1_epi32(p->sum_q)));
-	__m256		t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(f + RQ_BLOCK_LANES),
-															  _mm256_set1_ps(p->delta)), x),
-								  _mm256_mul_ps(_mm256_loadu_ps(f + 2 * RQ_BLOCK_LANES),
-												_mm256_set1_ps(p->vl)));
+	__m256		bc = _mm256_mul_ps(a, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(pop32, pop32),
+																		  _mm256_set1_epi32(p->dp))));
+	__m256		t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(a, _mm256_set1_ps(p->delta)), x),
+								  _mm256_mul_ps(bc, _mm256_set1_ps(p->vl)));
 	__m256		e = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p->m),
 												_mm256_add_ps(_mm256_loadu_ps(f), _mm256_set1_ps(p->qadd))),
 								  _mm256_mul_ps(_mm256_set1_ps(p->s), t));
 
-	__m256		q = _mm256_mul_ps(_mm256_loadu_ps(f + RQ_BLOCK_LANES), _mm256_set1_ps(p->qrel));
-	__m256		err = _mm256_loadu_ps(f + 3 * RQ_BLOCK_LANES);
+	__m256		q = _mm256_mul_ps(a, _mm256_set1_ps(p->qrel));
+	__m256		err = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(
+		_mm_loadu_si128((const __m128i *) ((const char *) factors + RQ_BLOCK_ERR_OFFSET))), 16));
 	__m256		w = _mm256_sqrt_ps(_mm256_add_ps(_mm256_mul_ps(err, err), _mm256_mul_ps(q, q)));
 
 	_mm256_storeu_ps(est, e);
@@ -63,7 +69,7 @@ rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, const uint64_t *pla
 } \
 \
 ATTR void \
-rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const float *factors, \
+rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, \
 						 const rq_estimate_params *p, float *est, float *lb) \
 { \
 	block_finish(ip, factors, p, est, lb); \

@@ -14,6 +14,8 @@ block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int wor
 	{
 		const uint64_t *c = codes + (size_t) (w - w0) * RQ_BLOCK_LANES;
 
+		for (int l = 0; l < RQ_BLOCK_LANES; l++)
+			ip[l] += (int64_t) __builtin_popcountll(c[l]) << 32;
 		for (int j = 0; j < RQ_QUERY_BITS; j++)
 		{
 			uint64_t	plane = planes[(size_t) j * words + w];
@@ -25,17 +27,21 @@ block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int wor
 }
 
 static inline void
-block_finish(const int64_t ip[RQ_BLOCK_LANES], const float *f, const rq_estimate_params *p,
+block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *factors, const rq_estimate_params *p,
 			 float *est, float *lb)
 {
 	for (int l = 0; l < RQ_BLOCK_LANES; l++)
 	{
-		float		x = (float) (2 * ip[l] - p->sum_q);
-		float		t = (f[RQ_BLOCK_LANES + l] * p->delta) * x + f[2 * RQ_BLOCK_LANES + l] * p->vl;
-		float		e = p->m * (f[l] + p->qadd) + p->s * t;
+		rq_factors	f = rq_block_get_factors(factors, l);
+		int32_t		dot = (int32_t) (ip[l] & 0xFFFFFFFF),
+					pop = (int32_t) (ip[l] >> 32);
+		float		x = (float) (2 * dot - p->sum_q);
+		float		bc = f.a * (float) (2 * pop - p->dp);
+		float		t = (f.a * p->delta) * x + bc * p->vl;
+		float		e = p->m * (f.add + p->qadd) + p->s * t;
 
-		float		q = f[RQ_BLOCK_LANES + l] * p->qrel;
-		float		err = f[3 * RQ_BLOCK_LANES + l];
+		float		q = f.a * p->qrel;
+		float		err = f.err;
 
 		est[l] = e;
 		lb[l] = e - p->bound * sqrtf(err * err + q * q);

@@ -31,7 +31,6 @@ rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
 	double		n2 = 0.0,
 				l1 = 0.0,
 				ip_oc = 0.0;
-	int			pop = 0;
 	double		fr,
 				spread;
 
@@ -43,10 +42,7 @@ rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
 		n2 += v * v;
 		l1 += fabs(v);
 		if (v > 0.0)
-		{
 			code[i / 64] |= UINT64_C(1) << (i % 64);
-			pop++;
-		}
 		if (metric == RQ_METRIC_IP)
 			ip_oc += v * c_rot[i];
 	}
@@ -55,15 +51,31 @@ rq_quantize(const float *r, const float *c_rot, int dp, rq_metric metric,
 	if (l1 == 0.0)
 	{
 		/* degenerate residual (o == c): the estimate is exactly ||y||^2 */
-		f->a = f->bc = f->err = 0.0f;
+		f->a = f->err = 0.0f;
 		return;
 	}
 	fr = n2 / l1;
 	/* Dp ||r||^2 / ||r||_1^2 - 1 = (1 - x0^2) / x0^2, never negative in exact math */
 	spread = (double) dp * n2 / (l1 * l1) - 1.0;
 	f->a = (float) (-2.0 * fr);
-	f->bc = (float) (-2.0 * fr * (2.0 * pop - dp));
-	f->err = (float) (2.0 * sqrt(n2) * sqrt((spread > 0.0 ? spread : 0.0) / (dp - 1)));
+	f->err = rq_err_round_up(2.0 * sqrt(n2) * sqrt((spread > 0.0 ? spread : 0.0) / (dp - 1)));
+}
+
+float
+rq_err_round_up(double x)
+{
+	float		f = (float) x;
+	uint32_t	bits;
+
+	if (isnan(f) || isinf(f))
+		return f;
+	if ((double) f < x)
+		f = nextafterf(f, INFINITY);
+	memcpy(&bits, &f, sizeof(bits));
+	if ((bits & 0xFFFFu) != 0)
+		bits = (bits | 0xFFFFu) + 1u;	/* the next bfloat16 up (0x7F800000: +infinity) */
+	memcpy(&f, &bits, sizeof(f));
+	return f;
 }
 
 double

@@ -5,12 +5,15 @@
  *
  * Input is the rotated residual r = rot(o) - c' (Dp floats).  Output:
  *   code	Dp bits, dimension i is bit i % 64 of word i / 64; b_i = r_i > 0
- *   factors four floats, computed in double:
+ *   factors three floats, computed in double:
  *	   add	||r||^2 for L2 and cosine; <r, c'> for inner product
  *	   a	-2 ||r||^2 / ||r||_1  (multiplies the integer dot product)
- *	   bc	a * (2 pop - Dp)		 (multiplies v_l)
- *	   err	2 ||r|| sqrt((Dp ||r||^2 / ||r||_1^2 - 1) / (Dp - 1))  (eps0 excluded)
- * A zero residual gives a = bc = err = 0, which makes the estimate exact.
+ *	   err	2 ||r|| sqrt((Dp ||r||^2 / ||r||_1^2 - 1) / (Dp - 1))  (eps0 excluded),
+ *			rounded up to 8 significant bits (rq_err_round_up), the
+ *			precision blocks store it with
+ *   and a fourth the estimator derives from a and the code: a (2 pop - Dp),
+ *   which multiplies v_l (pop = the code's set bits).
+ * A zero residual gives a = err = 0, which makes the estimate exact.
  */
 #ifndef RQ_QUANTIZE_H
 #define RQ_QUANTIZE_H
@@ -21,9 +24,16 @@ typedef struct rq_factors
 {
 	float		add;
 	float		a;
-	float		bc;
 	float		err;
 } rq_factors;
+
+/*
+ * x rounded up to a float whose low 16 bits are zero (a bfloat16: float's
+ * range, 8 significant bits), so that the error bound a block keeps is
+ * never narrower than the one computed: +infinity beyond the largest such
+ * value; NaN and infinities stay as they are.  x >= 0.
+ */
+extern float rq_err_round_up(double x);
 
 /*
  * Metric preprocessing of a D-float vector into out: a copy for L2 and inner

@@ -194,20 +194,20 @@ $node->safe_psql('postgres', 'REINDEX INDEX items_ip; REINDEX INDEX items_cos');
 is($node->safe_psql('postgres', q{SELECT rabitq_index_check('items_ip') > 0 AND rabitq_index_check('items_cos') > 0}),
 	't', 'REINDEX repairs them');
 
-# --- an index in the previous format version (2: no ex-codes) -------------------
+# --- an index in the previous format version (3: four float factors a lane) ------
 $path = $node->data_dir . '/' . $node->safe_psql('postgres', q{SELECT pg_relation_filepath('items_l2')});
 $node->stop;
 open($fh, '+<:raw', $path) or die "open $path: $!";
 seek($fh, 24 + 4, 0);		# the metapage contents: magic, then the version
-print $fh pack('V', 2);
+print $fh pack('V', 3);
 close($fh);
 $node->start;
 my $q = q{SET enable_seqscan = off; SELECT id FROM items ORDER BY v <-> (SELECT v FROM seed WHERE id = 1) LIMIT 1};
 ($ret, $out, $err) = $node->psql('postgres', $q);
-like($err, qr/rabitq index "items_l2" has on-disk format version 2, but this vecrabitq reads version 3\n.*HINT:  REINDEX/,
+like($err, qr/rabitq index "items_l2" has on-disk format version 3, but this vecrabitq reads version 4\n.*HINT:  REINDEX/,
 	'a scan refuses the previous format version with a REINDEX hint');
 ($ret, $out, $err) = $node->psql('postgres', q{INSERT INTO items SELECT 99999, 1, v FROM seed WHERE id = 1});
-like($err, qr/has on-disk format version 2.*\n.*HINT:  REINDEX/, 'so does an insert');
+like($err, qr/has on-disk format version 3.*\n.*HINT:  REINDEX/, 'so does an insert');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM items WHERE id = 99999'), '0', 'and the row is not stored');
 $node->safe_psql('postgres', 'REINDEX INDEX items_l2');
 is($node->safe_psql('postgres', "$q; SELECT rabitq_index_check('items_l2') > 0"), "1\nt", 'REINDEX brings it back');

@@ -7,7 +7,7 @@
 size_t
 rq_test_block_bytes(int dp)
 {
-	return (size_t) rq_code_words(dp) * RQ_BLOCK_LANES * sizeof(uint64_t) + RQ_BLOCK_FACTORS * sizeof(float);
+	return (size_t) rq_code_words(dp) * RQ_BLOCK_LANES * sizeof(uint64_t) + RQ_BLOCK_FACTOR_BYTES;
 }
 
 void
@@ -16,7 +16,7 @@ rq_test_block_put(void *block, int dp, int lane, const uint64_t *code, const rq_
 	int			words = rq_code_words(dp);
 
 	rq_block_put_code(block, 0, words, lane, code);
-	rq_block_put_factors((float *) ((uint64_t *) block + (size_t) words * RQ_BLOCK_LANES), lane, f);
+	rq_block_put_factors((uint64_t *) block + (size_t) words * RQ_BLOCK_LANES, lane, f);
 }
 
 void
@@ -33,7 +33,7 @@ rq_test_estimate_blocks(const rq_code_kernels *k, const rq_list_query *lq, const
 		int64_t		ip[RQ_BLOCK_LANES] = {0};
 
 		k->block_dot(codes, 0, words, lq->planes, words, ip);
-		k->block_finish(ip, (const float *) (codes + (size_t) words * RQ_BLOCK_LANES), &p,
+		k->block_finish(ip, codes + (size_t) words * RQ_BLOCK_LANES, &p,
 						est + b * RQ_BLOCK_LANES, lb + b * RQ_BLOCK_LANES);
 	}
 }

@@ -49,7 +49,7 @@ random_blocks(rq_pcg32 *rng, int dp, size_t nblocks, uint64_t *codes)
 		{
 			uint64_t   *code = codes + (b * RQ_BLOCK_LANES + l) * words;
 			rq_factors	f = {(float) rq_pcg32_uniform(rng) * 100.0f, -(float) rq_pcg32_uniform(rng),
-			(float) rq_pcg32_uniform(rng) * 50.0f - 25.0f, (float) rq_pcg32_uniform(rng)};
+			(float) rq_pcg32_uniform(rng)};
 
 			for (int w = 0; w < words; w++)
 				code[w] = random_word(rng);
@@ -95,8 +95,13 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 		rq_block_dot_scalar(bc + (size_t) cut * RQ_BLOCK_LANES, cut, words, planes, words, split);
 		for (int l = 0; l < RQ_BLOCK_LANES; l++)
 		{
-			RQ_CHECK(ip[l] == naive_dot(codes + (b * RQ_BLOCK_LANES + l) * words, planes, words),
-					 "dp %d block %zu lane %d: scalar dot differs from naive", dp, b, l);
+			const uint64_t *code = codes + (b * RQ_BLOCK_LANES + l) * words;
+			int64_t		pop = 0;
+
+			for (int w = 0; w < words; w++)
+				pop += __builtin_popcountll(code[w]);
+			RQ_CHECK((ip[l] & 0xFFFFFFFF) == naive_dot(code, planes, words) && ip[l] >> 32 == pop,
+					 "dp %d block %zu lane %d: scalar dot or set bits differ from naive", dp, b, l);
 			RQ_CHECK(split[l] == ip[l], "dp %d: split at word %d changes the sum", dp, cut);
 		}
 	}
@@ -154,10 +159,12 @@ test_put_get(void)
 				words = 3;
 	uint64_t	code[3] = {1, UINT64_C(0x8000000000000000), 12345},
 				back[3];
-	rq_factors	f = {1.5f, -2.0f, 3.25f, 0.5f},
+	rq_factors	f = {1.5f, -2.0f, 0.5f},
 				g;
 	uint64_t	codes[3 * RQ_BLOCK_LANES] = {0};
-	float		factors[RQ_BLOCK_FACTORS] = {0};
+	char		factors[RQ_BLOCK_FACTOR_BYTES] = {0};
+	float		err;
+	uint32_t	bits;
 
 	rq_block_put_code(codes, 0, words, 5, code);
 	rq_block_put_factors(factors, 5, &f);
@@ -171,7 +178,19 @@ test_put_get(void)
 	/* words [1, 3) of a split block: word 1 of lane 5 first */
 	rq_block_put_code(codes, 1, 3, 5, code);
 	RQ_CHECK(codes[5] == code[1] && codes[RQ_BLOCK_LANES + 5] == code[2], "a segment starts at its first word");
-	RQ_CHECK(rq_test_block_bytes(768) == 12 * 64 + 128 && dp == words * 64, "block size at D=768");
+	RQ_CHECK(rq_test_block_bytes(768) == 12 * 64 + 80 && dp == words * 64, "block size at D=768");
+
+	/* err keeps 8 significant bits, rounded up: never below the value put */
+	f.err = 0.3f;
+	rq_block_put_factors(factors, 2, &f);
+	err = rq_block_get_factors(factors, 2).err;
+	memcpy(&bits, &err, sizeof(bits));
+	RQ_CHECK(err >= 0.3f && err - 0.3f < 0.3f / 128 && (bits & 0xFFFF) == 0, "err 0.3 kept as %.9g", err);
+	RQ_CHECK(rq_err_round_up(0.3) == err && rq_err_round_up(err) == err, "rounding up is idempotent");
+	RQ_CHECK(rq_err_round_up(0.30000001192092896 + 1e-17) >= 0.30000001192092896,
+			 "a double just above a float rounds up past it");
+	RQ_CHECK(rq_err_round_up(0.0) == 0.0f && rq_err_round_up(1e-45) > 0.0f, "zero and the smallest denormal");
+	RQ_CHECK(isinf(rq_err_round_up(3.4e38)) && rq_err_round_up(3.3e38) >= 3.3e38f, "overflow is +infinity");
 }
 
 /*

@@ -200,7 +200,7 @@ test_zero_residual(void)
 		exact += ((double) q[i] - c[i]) * ((double) q[i] - c[i]);
 	}
 	rq_quantize(r, c, dp, RQ_METRIC_L2, code, &f);
-	RQ_CHECK(f.add == 0.0f && f.a == 0.0f && f.bc == 0.0f && f.err == 0.0f, "factors not zero");
+	RQ_CHECK(f.add == 0.0f && f.a == 0.0f && f.err == 0.0f, "factors not zero");
 	rq_prepare_list_query(q, c, dp, RQ_METRIC_L2, planes, NULL, &lq);
 	memset(block, 0, rq_test_block_bytes(dp));
 	rq_test_block_put(block, dp, 3, code, &f);
