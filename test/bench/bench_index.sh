@@ -17,6 +17,9 @@
 #   - pgvector's HNSW (m 16, ef_construction 64, hnsw.ef_search swept) when the
 #     `vector` extension is installed: build pgvector 0.8.x from its source
 #     with `make install`; otherwise a line says it was skipped
+#   - for rabitq and HNSW, the operating points: the smallest probes
+#     (ef_search) reaching recall 0.95 and 0.99, found by bisecting between
+#     the sweep's settings, with their QPS and ratio to exact search
 #   - insert throughput with and without the index, one and two sessions
 #   - a recall/QPS plot (gnuplot SVG) of rabitq and HNSW
 #
@@ -33,7 +36,7 @@ cd "$(dirname "$0")/../.."
 set_name=${1:-sift100k}
 out=${BENCH_OUT:-build/bench}/$set_name
 mkdir -p "$out"
-rm -f "$out"/*.dat
+rm -f "$out"/*.dat "$out"/*.points
 exec > >(tee "$out/report.md") 2>&1
 bench_start "$set_name" "${2:-}"
 base=$(ls "$data"/base.*vecs)
@@ -99,6 +102,30 @@ build_index() {	# OPTIONS
 		"(table $(q -c "SELECT pg_size_pretty(pg_relation_size('items'))")), $rows rows"
 }
 
+# The smallest value of GUC (an integer) whose recall reaches each target,
+# bisected between the sweep's settings (POINTS: lines "value recall QPS",
+# ascending), and its recall, QPS and ratio to exact search; PGDATABASE and
+# the settings in PREFIX apply.
+operating_points() {	# LABEL GUC POINTS PREFIX
+	local target lo hi mid r t
+	for target in 0.95 0.99; do
+		lo=$(awk -v x="$target" '$2 < x {v = $1} END {print v + 0}' "$3")
+		hi=$(awk -v x="$target" '$2 >= x {print $1; exit}' "$3")
+		if [ -z "$hi" ]; then
+			echo "| $1 | $target | not reached | | | |"
+			continue
+		fi
+		while [ $((hi - lo)) -gt 1 ]; do
+			mid=$(((lo + hi) / 2))
+			r=$(recall "$4 SET $2 = $mid;" 1000)
+			if awk -v r="$r" -v x="$target" 'BEGIN { exit !(r >= x) }'; then hi=$mid; else lo=$mid; fi
+		done
+		r=$(recall "$4 SET $2 = $hi;" 1000)
+		t=$(qps "-c enable_seqscan=off -c $2=$hi" 5 "$work/q.sql")
+		echo "| $1 | $target | $2 = $hi | $r | $t | $(ratio "$t" "$exact_qps")× |"
+	done
+}
+
 sweep() {	# DATA_FILE
 	echo
 	echo "| probes | recall@10 | QPS | × exact | heap rows/query | late rows/query |"
@@ -112,6 +139,7 @@ sweep() {	# DATA_FILE
 		[ "$p" = 0 ] && label="default ($probed)"
 		echo "| $label | $r | $t | $(ratio "$t" "$exact_qps")× | $heap | $late |"
 		[ "$p" = 0 ] || echo "$r $t" >>"$1"
+		[ "$p" = 0 ] || echo "$p $r $t" >>"$1.points"
 	done
 	echo "| exact | $exact_recall | $exact_qps | 1× | | |"
 }
@@ -140,6 +168,9 @@ completeness() {
 echo "== rabitq, default settings"
 build_index ""
 sweep "$out/rabitq.dat"
+echo "| index | recall target | smallest setting | recall@10 | QPS | × exact |" >"$work/points"
+echo "|---|---|---|---|---|---|" >>"$work/points"
+operating_points "rabitq (default)" rabitq.probes "$out/rabitq.dat.points" "SET enable_seqscan = off;" >>"$work/points"
 completeness
 
 echo
@@ -196,11 +227,19 @@ if [ "$(q -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'
 		t=$(PGDATABASE=hnsw qps "-c enable_seqscan=off -c hnsw.ef_search=$ef" 5 "$work/q.sql")
 		echo "| $ef | $r | $t | $(ratio "$t" "$exact_qps")× |"
 		echo "$r $t" >>"$out/hnsw.dat"
+		echo "$ef $r $t" >>"$out/hnsw.dat.points"
 	done
+	PGDATABASE=hnsw operating_points "pgvector HNSW" hnsw.ef_search "$out/hnsw.dat.points" "SET enable_seqscan = off;" \
+		>>"$work/points"
+
 	q -c "DROP DATABASE hnsw"
 else
 	echo "== pgvector HNSW: skipped, the vector extension is not installed (build pgvector 0.8.x from its source, make install)"
 fi
+
+echo
+echo "== operating points (bisected between the sweeps' settings)"
+cat "$work/points"
 
 echo
 echo "== inserts (one row per transaction, 10 s each; the throwaway cluster runs with fsync = off)"
