@@ -53,6 +53,8 @@ MUTANTS=(
 "planes-avx512-off-by-one-bit|src/core/rq_estimate_avx512.c|_mm512_set1_epi8((char) (1 << j))|_mm512_set1_epi8((char) (2 << j))|unit"
 "levels-avx2-halves-swapped|src/core/rq_estimate_avx2.c|_mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)|_mm256_setr_epi32(4, 0, 5, 1, 6, 2, 7, 3)|unit"
 "levels-avx512-nan-kept|src/core/rq_estimate_avx512.c|_mm512_max_ps(x, _mm512_setzero_ps())|_mm512_max_ps(_mm512_setzero_ps(), x)|unit"
+"err-rounded-down|src/core/rq_quantize.c|bits = (bits \| 0xFFFFu) + 1u;|bits = bits & ~0xFFFFu;|unit"
+"set-bits-not-counted-avx512|src/core/rq_estimate_avx512.c|sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 32));|sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 31));|unit"
 "list-walk-stops-after-first-page|src/rabitq_probe.c|next = PinAhead(so, RabitqPageGetOpaque(page)->next);|next = PinAhead(so, InvalidBlockNumber);|regress:rabitq_scan tap:001"
 )
 
