@@ -187,8 +187,9 @@ test_put_get(void)
 	memcpy(&bits, &err, sizeof(bits));
 	RQ_CHECK(err >= 0.3f && err - 0.3f < 0.3f / 128 && (bits & 0xFFFF) == 0, "err 0.3 kept as %.9g", err);
 	RQ_CHECK(rq_err_round_up(0.3) == err && rq_err_round_up(err) == err, "rounding up is idempotent");
-	RQ_CHECK(rq_err_round_up(0.30000001192092896 + 1e-17) >= 0.30000001192092896,
-			 "a double just above a float rounds up past it");
+	RQ_CHECK((double) rq_err_round_up(nextafter((double) 0.375f, 1.0)) > 0.375,
+			 "a double just above a bfloat16 rounds up past it");
+	RQ_CHECK(rq_err_round_up(0.375) == 0.375f, "a bfloat16 stays");
 	RQ_CHECK(rq_err_round_up(0.0) == 0.0f && rq_err_round_up(1e-45) > 0.0f, "zero and the smallest denormal");
 	RQ_CHECK(isinf(rq_err_round_up(3.4e38)) && rq_err_round_up(3.3e38) >= 3.3e38f, "overflow is +infinity");
 }
