@@ -110,7 +110,7 @@ ex_dot(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_ex_sums *s)
  * The grid levels of q - c, 16 coordinates a step, with rq_query_level's
  * operations in its order: MAXPS(x, 0) returns 0 for a NaN x as the scalar
  * compare does, MINPS(x, levels) keeps x only below levels; the conversion
- * truncates a value already in [0, levels].  The sum from the bytes.
+ * truncates a value already in [0, levels].
  */
 RQ_AVX512BW static inline int64_t
 query_levels(const float *q, const float *c, int n, float vl, float delta, float inv, int levels,
@@ -122,19 +122,20 @@ query_levels(const float *q, const float *c, int n, float vl, float delta, float
 				half = _mm512_set1_ps(0.5f),
 				top = _mm512_set1_ps((float) levels);
 	int			divide = !(inv <= FLT_MAX);
-	__m512i		sum = _mm512_setzero_si512();
+	__m512i		sum = _mm512_setzero_si512();	/* per lane at most 255 n / 16 */
 
 	for (int i = 0; i < n; i += 16)
 	{
 		__m512		d = _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(c + i)), lo);
 		__m512		x = _mm512_add_ps(divide ? _mm512_div_ps(d, step) : _mm512_mul_ps(d, scale), half);
+		__m512i		level;
 
 		x = _mm512_min_ps(_mm512_max_ps(x, _mm512_setzero_ps()), top);
-		_mm_storeu_si128((__m128i *) (out + i), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(x)));
+		level = _mm512_cvttps_epi32(x);
+		sum = _mm512_add_epi32(sum, level);
+		_mm_storeu_si128((__m128i *) (out + i), _mm512_cvtepi32_epi8(level));
 	}
-	for (int i = 0; i < n; i += 64)
-		sum = _mm512_add_epi64(sum, _mm512_sad_epu8(_mm512_loadu_si512(out + i), _mm512_setzero_si512()));
-	return _mm512_reduce_add_epi64(sum);
+	return _mm512_reduce_add_epi32(sum);
 }
 
 /* The planes by VPTESTMB: bit b of the mask is bit j of byte b. */
