@@ -32,6 +32,7 @@
 #ifndef RQ_ESTIMATE_H
 #define RQ_ESTIMATE_H
 
+#include <math.h>
 #include <string.h>
 
 #include "rq_cpu.h"
@@ -127,13 +128,36 @@ typedef struct rq_estimate_params
 extern void rq_estimate_setup(const rq_list_query *lq, float eps, rq_estimate_params *p);
 
 /*
+ * The smallest of a block's eight lower bounds when all are finite, NaN
+ * otherwise: what a scan compares with its threshold to set a whole block
+ * aside.  Taken as a tree, lanes i and i + 4, then i and i + 2, then 0 and
+ * 1, each step "a < b ? a : b" (MINPS's rule), so that every level returns
+ * the same bits (a zero's sign included).
+ */
+static inline float
+rq_lanes_min(const float lb[RQ_BLOCK_LANES])
+{
+	float		m[4];
+
+	for (int l = 0; l < RQ_BLOCK_LANES; l++)
+		if (!isfinite(lb[l]))
+			return NAN;
+	for (int l = 0; l < 4; l++)
+		m[l] = lb[l] < lb[l + 4] ? lb[l] : lb[l + 4];
+	m[0] = m[0] < m[2] ? m[0] : m[2];
+	m[1] = m[1] < m[3] ? m[1] : m[3];
+	return m[0] < m[1] ? m[0] : m[1];
+}
+
+/*
  * Kernels of one instruction-set level.
  *   block_dot: adds <b, q_u> + 2^32 pop(b) over words [w0, w1) of a block
  *			  to ip[0..7] (the dot product in the low 32 bits, the set bits
  *			  in the high: each is below 2^31 up to Dp = 2^27); codes points
  *			  at the block's word w0 (so a block may be split across pages
  *			  by word ranges), planes are the query's full planes.
- *   block_finish: est and lb of the 8 lanes from ip and the factor area.
+ *   block_finish: est and lb of the 8 lanes from ip and the factor area;
+ *			  returns rq_lanes_min(lb).
  *   query_levels: out[i] = rq_query_level(q[i] - c[i], vl, delta, inv,
  *			  levels) for i < n (n a multiple of 64, levels < 256), the grid
  *			  levels of a residual query (rq_query.h, rq_exbits.h); returns
@@ -150,7 +174,7 @@ typedef struct rq_code_kernels
 	rq_isa		isa;
 	void		(*block_dot) (const uint64_t *codes, int w0, int w1, const uint64_t *planes,
 							  int words, int64_t ip[RQ_BLOCK_LANES]);
-	void		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const void *factors,
+	float		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const void *factors,
 								 const rq_estimate_params *p, float *est, float *lb);
 	int64_t		(*query_levels) (const float *q, const float *c, int n, float vl, float delta, float inv,
 								 int levels, uint8_t *out);
@@ -173,7 +197,7 @@ extern const rq_code_kernels rq_code_kernels_##SUFFIX; \
 extern void rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, \
 								  const uint64_t *planes, int words, \
 								  int64_t ip[RQ_BLOCK_LANES]); \
-extern void rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, \
+extern float rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, \
 									 const rq_estimate_params *p, float *est, float *lb); \
 extern int64_t rq_query_levels_##SUFFIX(const float *q, const float *c, int n, float vl, \
 										float delta, float inv, int levels, uint8_t *out); \

@@ -75,14 +75,14 @@ rq_narrow(__m256i lo, __m256i hi)
 	return _mm256_blend_epi32(a, b, 0xF0);
 }
 
-RQ_AVX2 static inline void
+RQ_AVX2 static inline float
 block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *f, const rq_estimate_params *p,
 			 float *est, float *lb)
 {
 	__m256i		lo = _mm256_loadu_si256((const __m256i *) ip),
 				hi = _mm256_loadu_si256((const __m256i *) (ip + 4));
 
-	rq_block_finish_m256(rq_narrow(lo, hi), rq_narrow(_mm256_srli_epi64(lo, 32), _mm256_srli_epi64(hi, 32)),
+	return rq_block_finish_m256(rq_narrow(lo, hi), rq_narrow(_mm256_srli_epi64(lo, 32), _mm256_srli_epi64(hi, 32)),
 						 f, p, est, lb);
 }
 

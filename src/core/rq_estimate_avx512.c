@@ -42,14 +42,14 @@ block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int wor
 	_mm512_storeu_si512(ip, _mm512_add_epi64(_mm512_loadu_si512(ip), sum));
 }
 
-RQ_AVX512 static inline void
+RQ_AVX512 static inline float
 block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *f, const rq_estimate_params *p,
 			 float *est, float *lb)
 {
 	__m512i		sums = _mm512_loadu_si512(ip);
 
 	/* VPMOVQD keeps each lane's low half: the dot product, then the set bits */
-	rq_block_finish_m256(_mm512_cvtepi64_epi32(sums), _mm512_cvtepi64_epi32(_mm512_srli_epi64(sums, 32)),
+	return rq_block_finish_m256(_mm512_cvtepi64_epi32(sums), _mm512_cvtepi64_epi32(_mm512_srli_epi64(sums, 32)),
 						 f, p, est, lb);
 }
 

@@ -34,7 +34,7 @@
  * AVX-512 levels both end with it (the AVX-512 level only narrows its
  * 512-bit sums first).  err's bfloat16 lanes widen to float by a shift.
  */
-__attribute__((target("avx2"))) static inline void
+__attribute__((target("avx2"))) static inline float
 rq_block_finish_m256(__m256i ip32, __m256i pop32, const void *factors, const rq_estimate_params *p,
 					 float *est, float *lb)
 {
@@ -55,8 +55,20 @@ rq_block_finish_m256(__m256i ip32, __m256i pop32, const void *factors, const rq_
 		_mm_loadu_si128((const __m128i *) ((const char *) factors + RQ_BLOCK_ERR_OFFSET))), 16));
 	__m256		w = _mm256_sqrt_ps(_mm256_add_ps(_mm256_mul_ps(err, err), _mm256_mul_ps(q, q)));
 
+	__m256		l = _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound), w));
+	__m256i		exp = _mm256_set1_epi32(0x7f800000);
+	__m128		m;
+
 	_mm256_storeu_ps(est, e);
-	_mm256_storeu_ps(lb, _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound), w)));
+	_mm256_storeu_ps(lb, l);
+	if (!_mm256_testz_si256(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(l), exp), exp),
+							_mm256_set1_epi32(-1)))
+		return NAN;
+	/* rq_lanes_min's tree: lanes i and i + 4, then i and i + 2, then 0 and 1 */
+	m = _mm_min_ps(_mm256_castps256_ps128(l), _mm256_extractf128_ps(l, 1));
+	m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+	m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+	return _mm_cvtss_f32(m);
 }
 #endif
 
@@ -68,11 +80,11 @@ rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, const uint64_t *pla
 	block_dot(codes, w0, w1, planes, words, ip); \
 } \
 \
-ATTR void \
+ATTR float \
 rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, \
 						 const rq_estimate_params *p, float *est, float *lb) \
 { \
-	block_finish(ip, factors, p, est, lb); \
+	return block_finish(ip, factors, p, est, lb); \
 } \
 \
 ATTR int64_t \

@@ -26,7 +26,7 @@ block_dot(const uint64_t *codes, int w0, int w1, const uint64_t *planes, int wor
 	}
 }
 
-static inline void
+static inline float
 block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *factors, const rq_estimate_params *p,
 			 float *est, float *lb)
 {
@@ -46,6 +46,7 @@ block_finish(const int64_t ip[RQ_BLOCK_LANES], const void *factors, const rq_est
 		est[l] = e;
 		lb[l] = e - p->bound * sqrtf(err * err + q * q);
 	}
+	return rq_lanes_min(lb);
 }
 
 static inline int64_t

@@ -133,7 +133,7 @@ bench_estimator(int d, size_t raw_bytes, const char *label, rq_pcg32 *rng)
 	{
 		const rq_code_kernels *k = rq_code_kernels_for((rq_isa) isa);
 
-		MEASURE(rate, s.n, rq_test_estimate_blocks(k, &lq, s.blocks, s.n / RQ_BLOCK_LANES, 1.9f, est, lb); sink += est[0]);
+		MEASURE(rate, s.n, rq_test_estimate_blocks(k, &lq, s.blocks, s.n / RQ_BLOCK_LANES, 1.9f, est, lb, NULL); sink += est[0]);
 		printf(" | %s %7.1f M/s (%4.1fx)", rq_isa_name((rq_isa) isa), rate / 1e6, rate / exact_rate);
 	}
 	printf("\n");

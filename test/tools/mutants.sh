@@ -55,6 +55,8 @@ MUTANTS=(
 "levels-avx512-nan-kept|src/core/rq_estimate_avx512.c|_mm512_max_ps(x, _mm512_setzero_ps())|_mm512_max_ps(_mm512_setzero_ps(), x)|unit"
 "err-rounded-down|src/core/rq_quantize.c|bits = (bits \| 0xFFFFu) + 1u;|bits = bits & ~0xFFFFu;|unit"
 "set-bits-not-counted-avx512|src/core/rq_estimate_avx512.c|sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 32));|sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 31));|unit"
+"lanes-min-not-finite-ignored-simd|src/core/rq_estimate_impl.h|return NAN;|(void) 0;|unit"
+"lanes-min-tree-keeps-first-scalar|src/core/rq_estimate.h|m[l] = lb[l] < lb[l + 4] ? lb[l] : lb[l + 4];|m[l] = lb[l + 4] < lb[l] ? lb[l + 4] : lb[l];|unit"
 "list-walk-stops-after-first-page|src/rabitq_probe.c|next = PinAhead(so, RabitqPageGetOpaque(page)->next);|next = PinAhead(so, InvalidBlockNumber);|regress:rabitq_scan tap:001"
 )
 

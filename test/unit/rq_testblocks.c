@@ -21,7 +21,7 @@ rq_test_block_put(void *block, int dp, int lane, const uint64_t *code, const rq_
 
 void
 rq_test_estimate_blocks(const rq_code_kernels *k, const rq_list_query *lq, const void *blocks,
-						size_t nblocks, float eps, float *est, float *lb)
+						size_t nblocks, float eps, float *est, float *lb, float *mins)
 {
 	int			words = rq_code_words(lq->dp);
 	rq_estimate_params p;
@@ -33,7 +33,10 @@ rq_test_estimate_blocks(const rq_code_kernels *k, const rq_list_query *lq, const
 		int64_t		ip[RQ_BLOCK_LANES] = {0};
 
 		k->block_dot(codes, 0, words, lq->planes, words, ip);
-		k->block_finish(ip, codes + (size_t) words * RQ_BLOCK_LANES, &p,
-						est + b * RQ_BLOCK_LANES, lb + b * RQ_BLOCK_LANES);
+		float		min = k->block_finish(ip, codes + (size_t) words * RQ_BLOCK_LANES, &p,
+										  est + b * RQ_BLOCK_LANES, lb + b * RQ_BLOCK_LANES);
+
+		if (mins != NULL)
+			mins[b] = min;
 	}
 }

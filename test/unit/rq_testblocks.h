@@ -16,9 +16,13 @@ extern size_t rq_test_block_bytes(int dp);
 /* Writes lane's code and factors into a contiguous block. */
 extern void rq_test_block_put(void *block, int dp, int lane, const uint64_t *code, const rq_factors *f);
 
-/* Estimates and bounds of nblocks contiguous blocks with kernels k (8 per block). */
+/*
+ * Estimates and bounds of nblocks contiguous blocks with kernels k (8 per
+ * block), and each block's rq_lanes_min as block_finish returns it into
+ * mins[b] (unless mins is NULL).
+ */
 extern void rq_test_estimate_blocks(const rq_code_kernels *k, const rq_list_query *lq,
 									const void *blocks, size_t nblocks, float eps, float *est,
-									float *lb);
+									float *lb, float *mins);
 
 #endif							/* RQ_TESTBLOCKS_H */

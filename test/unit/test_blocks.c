@@ -3,6 +3,8 @@
  *	  The block estimator: every variant gives the same estimates and bounds
  *	  as the scalar twin, bit for bit, and <b, q_u> equals the naive integer
  *	  dot product (doc/RABITQ.md 7.2), for padded dimensions from 64 to 16000;
+ *	  block_finish's minimum of the lanes' bounds equals the naive one, or is
+ *	  NaN when a bound is not finite;
  *	  a block split by word ranges gives the same sums; put/get round-trip.
  */
 #include <math.h>
@@ -60,6 +62,17 @@ random_blocks(rq_pcg32 *rng, int dp, size_t nblocks, uint64_t *codes)
 	return blocks;
 }
 
+/* The smallest of eight finite bounds, lane by lane. */
+static float
+naive_min(const float *lb)
+{
+	float		min = lb[0];
+
+	for (int l = 1; l < RQ_BLOCK_LANES; l++)
+		min = fminf(min, lb[l]);
+	return min;
+}
+
 static void
 check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 {
@@ -73,7 +86,9 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 	float	   *est = rq_test_alloc(sizeof(float) * n),
 			   *lb = rq_test_alloc(sizeof(float) * n),
 			   *est0 = rq_test_alloc(sizeof(float) * n),
-			   *lb0 = rq_test_alloc(sizeof(float) * n);
+			   *lb0 = rq_test_alloc(sizeof(float) * n),
+			   *mins = rq_test_alloc(sizeof(float) * nblocks),
+			   *mins0 = rq_test_alloc(sizeof(float) * nblocks);
 	rq_list_query lq;
 	for (int i = 0; i < dp; i++)
 	{
@@ -106,14 +121,18 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 		}
 	}
 
-	rq_test_estimate_blocks(&rq_code_kernels_scalar, &lq, blocks, nblocks, 1.9f, est0, lb0);
+	rq_test_estimate_blocks(&rq_code_kernels_scalar, &lq, blocks, nblocks, 1.9f, est0, lb0, mins0);
+	for (size_t b = 0; b < nblocks; b++)
+		RQ_CHECK(mins0[b] == naive_min(lb0 + b * RQ_BLOCK_LANES), "dp %d block %zu: scalar lanes' minimum", dp, b);
 	for (int isa = 1; isa < rq_test_isa_count(); isa++)
 	{
 		const rq_code_kernels *k = rq_code_kernels_for((rq_isa) isa);
 
-		rq_test_estimate_blocks(k, &lq, blocks, nblocks, 1.9f, est, lb);
+		rq_test_estimate_blocks(k, &lq, blocks, nblocks, 1.9f, est, lb, mins);
 		RQ_CHECK(memcmp(est, est0, sizeof(float) * n) == 0 && memcmp(lb, lb0, sizeof(float) * n) == 0,
 				 "%s dp %d: estimates differ from scalar", rq_isa_name((rq_isa) isa), dp);
+		RQ_CHECK(memcmp(mins, mins0, sizeof(float) * nblocks) == 0, "%s dp %d: lanes' minimum differs from scalar",
+				 rq_isa_name((rq_isa) isa), dp);
 		for (size_t b = 0; b < nblocks && b < 4; b++)
 		{
 			const uint64_t *bc = (const uint64_t *) ((char *) blocks + b * rq_test_block_bytes(dp));
@@ -137,6 +156,8 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 	free(lb);
 	free(est0);
 	free(lb0);
+	free(mins);
+	free(mins0);
 }
 
 static void
@@ -149,6 +170,59 @@ test_variants_agree(void)
 		check_dimension(&rng, words * 64, rq_test_quick ? 2 : 9, (rq_metric) (1 + words % 3));
 	check_dimension(&rng, 1536, 40, RQ_METRIC_L2);
 	check_dimension(&rng, 16000, rq_test_quick ? 1 : 3, RQ_METRIC_COSINE);
+}
+
+/*
+ * A block with a lane whose bound is not finite (its factor a near the float
+ * limit overflows the estimate): every level's block_finish says NaN, not a
+ * minimum, so that the scan looks at the lanes one by one; and
+ * rq_lanes_min's tree on signed zeros and infinities.
+ */
+static void
+test_lanes_min_not_finite(void)
+{
+	int			dp = 128;
+	float		c[128],
+				q[128],
+				est[RQ_BLOCK_LANES],
+				lb[RQ_BLOCK_LANES],
+				min;
+	uint64_t	planes[RQ_QUERY_BITS * 2];
+	rq_list_query lq;
+	rq_pcg32	rng;
+	void	   *block = rq_test_alloc(rq_test_block_bytes(dp));
+
+	rq_pcg32_seed(&rng, 5, 9);
+	for (int i = 0; i < dp; i++)
+	{
+		c[i] = 0.0f;
+		q[i] = (float) rq_pcg32_gaussian(&rng);
+	}
+	rq_prepare_list_query(q, c, dp, RQ_METRIC_L2, planes, NULL, &lq);
+	for (int bad = 0; bad < RQ_BLOCK_LANES; bad++)
+		for (int isa = 0; isa < rq_test_isa_count(); isa++)
+		{
+			memset(block, 0, rq_test_block_bytes(dp));
+			for (int l = 0; l < RQ_BLOCK_LANES; l++)
+			{
+				uint64_t	code[2] = {random_word(&rng), random_word(&rng)};
+				rq_factors	f = {1.0f + l, l == bad ? 3.0e38f : -0.5f, 0.25f};
+
+				rq_test_block_put(block, dp, l, code, &f);
+			}
+			rq_test_estimate_blocks(rq_code_kernels_for((rq_isa) isa), &lq, block, 1, 1.9f, est, lb, &min);
+			RQ_CHECK(!isfinite(lb[bad]) && isnan(min), "%s, lane %d not finite: the minimum is %g, not NaN",
+					 rq_isa_name((rq_isa) isa), bad, min);
+		}
+	{
+		float		zeros[RQ_BLOCK_LANES] = {0.0f, 1.0f, 2.0f, 3.0f, -0.0f, 5.0f, 6.0f, 7.0f},
+					inf[RQ_BLOCK_LANES] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, -INFINITY, 1.0f};
+
+		/* lanes 0 and 4 are equal: MINPS's rule keeps the second, -0 */
+		RQ_CHECK(rq_lanes_min(zeros) == 0.0f && signbit(rq_lanes_min(zeros)), "the tree keeps -0");
+		RQ_CHECK(isnan(rq_lanes_min(inf)), "an infinite lane");
+	}
+	free(block);
 }
 
 /* The lane helpers of the block layout: a lane's words and factors round-trip, others stay empty. */
@@ -294,5 +368,6 @@ const rq_test_case rq_block_tests[] = {
 	{"blocks/query levels and bit planes equal scalar bit for bit", test_query_levels_agree, 0},
 	{"blocks/put and get", test_put_get, 0},
 	{"blocks/variants equal scalar bit for bit; dot = naive; splits", test_variants_agree, 0},
+	{"blocks/lanes' minimum: NaN for a bound not finite, on every level", test_lanes_min_not_finite, 0},
 	{NULL, NULL, 0}
 };

@@ -58,7 +58,7 @@ collect_query(const rq_test_ivf *ivf, const float *q_rot, float eps, pair_stats 
 		rq_list_query lq;
 
 		rq_prepare_list_query(q_rot, c, dp, ivf->metric, planes, NULL, &lq);
-		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, eps, est, lb);
+		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, eps, est, lb, NULL);
 		for (int i = 0; i < dp; i++)
 			y[i] = q_rot[i] - c[i];
 		for (size_t v = 0; v < count; v++)
@@ -204,7 +204,7 @@ test_zero_residual(void)
 	rq_prepare_list_query(q, c, dp, RQ_METRIC_L2, planes, NULL, &lq);
 	memset(block, 0, rq_test_block_bytes(dp));
 	rq_test_block_put(block, dp, 3, code, &f);
-	rq_test_estimate_blocks(&rq_codes, &lq, block, 1, 1.9f, est, lb);
+	rq_test_estimate_blocks(&rq_codes, &lq, block, 1, 1.9f, est, lb, NULL);
 	RQ_CHECK(fabs(est[3] - exact) <= 1e-6 * exact && est[3] == lb[3], "est %.9g exact %.9g lb %.9g",
 			 est[3], exact, lb[3]);
 	free(block);
@@ -236,7 +236,7 @@ test_constant_query(void)
 	RQ_CHECK(lq.delta == 0.0f && lq.sum_q == 0 && q_u[5] == 0, "delta %g", lq.delta);
 	memset(block, 0, rq_test_block_bytes(dp));
 	rq_test_block_put(block, dp, 0, code, &f);
-	rq_test_estimate_blocks(&rq_codes, &lq, block, 1, 1.9f, est, lb);
+	rq_test_estimate_blocks(&rq_codes, &lq, block, 1, 1.9f, est, lb, NULL);
 	RQ_CHECK(isfinite(est[0]) && isfinite(lb[0]) && est[0] == f.add, "est %g, ||r||^2 %g", est[0], f.add);
 	free(block);
 }

@@ -103,7 +103,7 @@ rabitq_hits(const rq_test_ivf *ivf, const float *q, const float *q_rot, const in
 
 		rq_prepare_list_query(q_rot, ivf->centroids_rot + (size_t) lists[p] * dp, dp,
 							  ivf->metric, planes, NULL, &lq);
-		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, 1.9f, est, lb);
+		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, 1.9f, est, lb, NULL);
 		for (size_t v = 0; v < count; v++)
 			rq_rerank_push(&rr, (uint64_t) ivf->order[first + v], lb[v]);
 	}
@@ -263,7 +263,7 @@ two_stage_hits(const rq_test_ivf *ivf, const ex_index *x, const float *q_rot,
 
 		rq_prepare_list_query(q_rot, ivf->centroids_rot + (size_t) lists[p] * dp, dp,
 							  ivf->metric, planes, NULL, &lq);
-		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, 1.9f, est, lb);
+		rq_test_estimate_blocks(&rq_codes, &lq, blocks, nblocks, 1.9f, est, lb, NULL);
 		for (size_t v = 0; v < count; v++)
 			cand[n++] = (scored) {lb[v], est[v], first + v, lists[p]};
 	}
