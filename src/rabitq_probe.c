@@ -423,14 +423,20 @@ EstimatePage(RabitqScanOpaque so, Page page, BlockNumber blkno, const rq_estimat
 		PrefetchItem(page, o + RABITQ_PREFETCH_ITEMS, maxoff, g->tail_size);
 		if (head->nseg == 1 && (live = RabitqLiveLanes(so, item)) == 0)
 			continue;
-		rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->run.planes,
-						   g->words, ip);
-		if (!RabitqItemIsTail(item))
-			continue;			/* a segment: its tail follows */
-		lanes_min = rq_codes.block_finish(ip, RabitqTailFactors(g, item), params, est, lb);
-		memset(ip, 0, sizeof(int64_t) * RQ_BLOCK_LANES);
-		if (head->nseg > 1)
+		if (g->nseg == 1)
+			lanes_min = rq_codes.block_estimate(RabitqItemCodes(item), g->words, so->run.planes,
+												RabitqTailFactors(g, item), params, est, lb);
+		else
+		{
+			/* a block in segments: sum each, finish at its tail */
+			rq_codes.block_dot(RabitqItemCodes(item), head->word_begin, head->word_end, so->run.planes,
+							   g->words, ip);
+			if (!RabitqItemIsTail(item))
+				continue;
+			lanes_min = rq_codes.block_finish(ip, RabitqTailFactors(g, item), params, est, lb);
+			memset(ip, 0, sizeof(int64_t) * RQ_BLOCK_LANES);
 			live = RabitqLiveLanes(so, item);
+		}
 		if (live == 0)
 			continue;
 		if (DeferBlock(so, blkno, o, live, est, lb, lanes_min))

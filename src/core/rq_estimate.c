@@ -8,8 +8,8 @@
 #include <string.h>
 
 rq_code_kernels rq_codes = {
-	RQ_ISA_SCALAR, rq_block_dot_scalar, rq_block_finish_scalar, rq_query_levels_scalar,
-	rq_bit_planes_scalar, rq_ex_dot_scalar
+	RQ_ISA_SCALAR, rq_block_dot_scalar, rq_block_finish_scalar, rq_block_estimate_scalar,
+	rq_query_levels_scalar, rq_bit_planes_scalar, rq_ex_dot_scalar
 };
 
 const rq_code_kernels *

@@ -158,6 +158,9 @@ rq_lanes_min(const float lb[RQ_BLOCK_LANES])
  *			  by word ranges), planes are the query's full planes.
  *   block_finish: est and lb of the 8 lanes from ip and the factor area;
  *			  returns rq_lanes_min(lb).
+ *   block_estimate: block_dot over all of a block's words, then
+ *			  block_finish, in one call (a block in one piece, the common
+ *			  case: a call and the sums' round trip through memory fewer).
  *   query_levels: out[i] = rq_query_level(q[i] - c[i], vl, delta, inv,
  *			  levels) for i < n (n a multiple of 64, levels < 256), the grid
  *			  levels of a residual query (rq_query.h, rq_exbits.h); returns
@@ -176,6 +179,9 @@ typedef struct rq_code_kernels
 							  int words, int64_t ip[RQ_BLOCK_LANES]);
 	float		(*block_finish) (const int64_t ip[RQ_BLOCK_LANES], const void *factors,
 								 const rq_estimate_params *p, float *est, float *lb);
+	float		(*block_estimate) (const uint64_t *codes, int words, const uint64_t *planes,
+								   const void *factors, const rq_estimate_params *p, float *est,
+								   float *lb);
 	int64_t		(*query_levels) (const float *q, const float *c, int n, float vl, float delta, float inv,
 								 int levels, uint8_t *out);
 	void		(*bit_planes) (const uint8_t *levels, int nplanes, uint64_t *planes, size_t stride);
@@ -199,6 +205,9 @@ extern void rq_block_dot_##SUFFIX(const uint64_t *codes, int w0, int w1, \
 								  int64_t ip[RQ_BLOCK_LANES]); \
 extern float rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, \
 									 const rq_estimate_params *p, float *est, float *lb); \
+extern float rq_block_estimate_##SUFFIX(const uint64_t *codes, int words, const uint64_t *planes, \
+										const void *factors, const rq_estimate_params *p, \
+										float *est, float *lb); \
 extern int64_t rq_query_levels_##SUFFIX(const float *q, const float *c, int n, float vl, \
 										float delta, float inv, int levels, uint8_t *out); \
 extern void rq_bit_planes_##SUFFIX(const uint8_t *levels, int nplanes, uint64_t *planes, \

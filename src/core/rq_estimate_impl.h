@@ -3,7 +3,7 @@
  *	  Shared shape of the per-level estimator files.  Each defines, with its
  *	  own target attribute ATTR:
  *		static inline void block_dot(codes, w0, w1, planes, words, ip)
- *		static inline void block_finish(ip, factors, p, est, lb)
+ *		static inline float block_finish(ip, factors, p, est, lb)
  *		static inline int64_t query_levels(q, c, n, vl, delta, inv, levels, out)
  *		static inline void bit_planes(levels, nplanes, planes, stride)
  *		static inline void ex_dot(code, q, dp, bits, sums)
@@ -87,6 +87,16 @@ rq_block_finish_##SUFFIX(const int64_t ip[RQ_BLOCK_LANES], const void *factors, 
 	return block_finish(ip, factors, p, est, lb); \
 } \
 \
+ATTR float \
+rq_block_estimate_##SUFFIX(const uint64_t *codes, int words, const uint64_t *planes, \
+						   const void *factors, const rq_estimate_params *p, float *est, float *lb) \
+{ \
+	int64_t		ip[RQ_BLOCK_LANES] = {0}; \
+\
+	block_dot(codes, 0, words, planes, words, ip); \
+	return block_finish(ip, factors, p, est, lb); \
+} \
+\
 ATTR int64_t \
 rq_query_levels_##SUFFIX(const float *q, const float *c, int n, float vl, float delta, float inv, \
 						 int levels, uint8_t *out) \
@@ -107,8 +117,8 @@ rq_ex_dot_##SUFFIX(const uint8_t *code, const uint8_t *q, int dp, int bits, rq_e
 } \
 \
 const rq_code_kernels rq_code_kernels_##SUFFIX = { \
-	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX, rq_query_levels_##SUFFIX, \
-	rq_bit_planes_##SUFFIX, rq_ex_dot_##SUFFIX \
+	ISA, rq_block_dot_##SUFFIX, rq_block_finish_##SUFFIX, rq_block_estimate_##SUFFIX, \
+	rq_query_levels_##SUFFIX, rq_bit_planes_##SUFFIX, rq_ex_dot_##SUFFIX \
 };
 
 #endif							/* RQ_ESTIMATE_IMPL_H */

@@ -57,6 +57,7 @@ MUTANTS=(
 "set-bits-not-counted-avx512|src/core/rq_estimate_avx512.c|sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 32));|sum = _mm512_add_epi64(sum, _mm512_slli_epi64(pop, 31));|unit"
 "lanes-min-not-finite-ignored-simd|src/core/rq_estimate_impl.h|return NAN;|(void) 0;|unit"
 "lanes-min-tree-keeps-first-scalar|src/core/rq_estimate.h|m[l] = lb[l] < lb[l + 4] ? lb[l] : lb[l + 4];|m[l] = lb[l + 4] < lb[l] ? lb[l + 4] : lb[l];|unit"
+"block-estimate-drops-last-word|src/core/rq_estimate_impl.h|block_dot(codes, 0, words, planes, words, ip);|block_dot(codes, 0, words - 1, planes, words, ip);|unit"
 "list-walk-stops-after-first-page|src/rabitq_probe.c|next = PinAhead(so, RabitqPageGetOpaque(page)->next);|next = PinAhead(so, InvalidBlockNumber);|regress:rabitq_scan tap:001"
 )
 

@@ -4,7 +4,8 @@
  *	  as the scalar twin, bit for bit, and <b, q_u> equals the naive integer
  *	  dot product (doc/RABITQ.md 7.2), for padded dimensions from 64 to 16000;
  *	  block_finish's minimum of the lanes' bounds equals the naive one, or is
- *	  NaN when a bound is not finite;
+ *	  NaN when a bound is not finite; block_estimate is block_dot then
+ *	  block_finish;
  *	  a block split by word ranges gives the same sums; put/get round-trip.
  */
 #include <math.h>
@@ -73,6 +74,31 @@ naive_min(const float *lb)
 	return min;
 }
 
+/* block_estimate of each block equals block_dot then block_finish (est0, lb0, mins0), bit for bit. */
+static void
+check_block_estimate(const rq_code_kernels *k, const rq_list_query *lq, const void *blocks, size_t nblocks,
+					 const float *est0, const float *lb0, const float *mins0)
+{
+	int			words = rq_code_words(lq->dp);
+	rq_estimate_params p;
+
+	rq_estimate_setup(lq, 1.9f, &p);
+	for (size_t b = 0; b < nblocks; b++)
+	{
+		const uint64_t *codes = (const uint64_t *) ((const char *) blocks + b * rq_test_block_bytes(lq->dp));
+		float		est[RQ_BLOCK_LANES],
+					lb[RQ_BLOCK_LANES];
+		float		min = k->block_estimate(codes, words, lq->planes, codes + (size_t) words * RQ_BLOCK_LANES,
+											&p, est, lb);
+
+		RQ_CHECK(memcmp(est, est0 + b * RQ_BLOCK_LANES, sizeof(est)) == 0 &&
+				 memcmp(lb, lb0 + b * RQ_BLOCK_LANES, sizeof(lb)) == 0 &&
+				 memcmp(&min, &mins0[b], sizeof(min)) == 0,
+				 "%s dp %d block %zu: block_estimate differs from block_dot and block_finish",
+				 rq_isa_name(k->isa), lq->dp, b);
+	}
+}
+
 static void
 check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 {
@@ -124,6 +150,7 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 	rq_test_estimate_blocks(&rq_code_kernels_scalar, &lq, blocks, nblocks, 1.9f, est0, lb0, mins0);
 	for (size_t b = 0; b < nblocks; b++)
 		RQ_CHECK(mins0[b] == naive_min(lb0 + b * RQ_BLOCK_LANES), "dp %d block %zu: scalar lanes' minimum", dp, b);
+	check_block_estimate(&rq_code_kernels_scalar, &lq, blocks, nblocks, est0, lb0, mins0);
 	for (int isa = 1; isa < rq_test_isa_count(); isa++)
 	{
 		const rq_code_kernels *k = rq_code_kernels_for((rq_isa) isa);
@@ -133,6 +160,7 @@ check_dimension(rq_pcg32 *rng, int dp, size_t nblocks, rq_metric metric)
 				 "%s dp %d: estimates differ from scalar", rq_isa_name((rq_isa) isa), dp);
 		RQ_CHECK(memcmp(mins, mins0, sizeof(float) * nblocks) == 0, "%s dp %d: lanes' minimum differs from scalar",
 				 rq_isa_name((rq_isa) isa), dp);
+		check_block_estimate(k, &lq, blocks, nblocks, est0, lb0, mins0);
 		for (size_t b = 0; b < nblocks && b < 4; b++)
 		{
 			const uint64_t *bc = (const uint64_t *) ((char *) blocks + b * rq_test_block_bytes(dp));
