@@ -176,3 +176,21 @@ SELECT entries, round(drift::numeric, 1) AS drift, reindex_advised FROM rabitq_i
 INSERT INTO grow SELECT ARRAY[i % 100, i % 37]::vector FROM generate_series(1, 2001) i;
 SELECT entries, round(drift::numeric, 1) AS drift, reindex_advised FROM rabitq_index_stats('grow_v');
 DROP TABLE grow;
+
+-- the lists do not depend on the row estimate: a build whose sample had to
+-- leave rows out samples again at the size the real count asks for (here the
+-- estimate says 19 lists, 950 sample rows; the table has 20,000 rows: 20, 1,000)
+CREATE TABLE est (id int, v vector(4));
+INSERT INTO est SELECT i, ARRAY[sin(i), cos(i), sin(3 * i), cos(7 * i)]::vector FROM generate_series(1, 20000) i;
+CREATE INDEX est_v ON est USING rabitq (v);
+CREATE FUNCTION est_lists() RETURNS text LANGUAGE sql
+	AS $$SELECT format('%s %s %s %s', lists, list_min, list_median, list_max) FROM rabitq_index_stats('est_v')$$;
+SELECT est_lists() AS exact_estimate \gset
+UPDATE pg_class SET reltuples = 19990 WHERE oid = 'est'::regclass;
+REINDEX INDEX est_v;
+SELECT est_lists() = :'exact_estimate' AS same_lists_from_19990;
+UPDATE pg_class SET reltuples = 31000 WHERE oid = 'est'::regclass;
+REINDEX INDEX est_v;
+SELECT est_lists() = :'exact_estimate' AS same_lists_from_31000;
+DROP TABLE est;
+DROP FUNCTION est_lists();

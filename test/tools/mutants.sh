@@ -58,6 +58,7 @@ MUTANTS=(
 "lanes-min-not-finite-ignored-simd|src/core/rq_estimate_impl.h|return NAN;|(void) 0;|unit"
 "lanes-min-tree-keeps-first-scalar|src/core/rq_estimate.h|m[l] = lb[l] < lb[l + 4] ? lb[l] : lb[l + 4];|m[l] = lb[l + 4] < lb[l] ? lb[l + 4] : lb[l];|unit"
 "block-estimate-drops-last-word|src/core/rq_estimate_impl.h|block_dot(codes, 0, words, planes, words, ip);|block_dot(codes, 0, words - 1, planes, words, ip);|unit"
+"sample-kept-at-estimated-size|src/rabitq_build.c|if (capacity != sample.capacity)|if (capacity > 2 * sample.capacity)|regress:rabitq_options"
 "list-walk-stops-after-first-page|src/rabitq_probe.c|next = PinAhead(so, RabitqPageGetOpaque(page)->next);|next = PinAhead(so, InvalidBlockNumber);|regress:rabitq_scan tap:001"
 )
 
