@@ -179,9 +179,10 @@ DeferBlock(RabitqScanOpaque so, BlockNumber blkno, OffsetNumber off, uint8 live,
 	 * Most blocks have every lane live: their minimum came with the bounds,
 	 * from registers, NaN if a bound is not finite (reading the eight bounds
 	 * back and folding them lane by lane here, where perf put a quarter of
-	 * the probing's own time, made a sift1m query 1-4 % slower).  Otherwise over the live lanes without a branch:
-	 * x - x is 0 for a finite x and NaN otherwise, so the sum of those of
-	 * the live lanes is 0 exactly when every live bound is finite.
+	 * the probing's own time, made a sift1m query 1-4 % slower).  Otherwise
+	 * over the live lanes without a branch: x - x is 0 for a finite x and
+	 * NaN otherwise, so the sum of those of the live lanes is 0 exactly when
+	 * every live bound is finite.
 	 */
 	if (live == (1 << RQ_BLOCK_LANES) - 1)
 	{
@@ -421,11 +422,14 @@ EstimatePage(RabitqScanOpaque so, Page page, BlockNumber blkno, const rq_estimat
 		int			l;
 
 		PrefetchItem(page, o + RABITQ_PREFETCH_ITEMS, maxoff, g->tail_size);
-		if (head->nseg == 1 && (live = RabitqLiveLanes(so, item)) == 0)
-			continue;
 		if (g->nseg == 1)
+		{
+			/* a block in one item: nothing to sum for a record with no live lane */
+			if ((live = RabitqLiveLanes(so, item)) == 0)
+				continue;
 			lanes_min = rq_codes.block_estimate(RabitqItemCodes(item), g->words, so->run.planes,
 												RabitqTailFactors(g, item), params, est, lb);
+		}
 		else
 		{
 			/* a block in segments: sum each, finish at its tail */

@@ -56,12 +56,12 @@ rq_block_finish_m256(__m256i ip32, __m256i pop32, const void *factors, const rq_
 	__m256		w = _mm256_sqrt_ps(_mm256_add_ps(_mm256_mul_ps(err, err), _mm256_mul_ps(q, q)));
 
 	__m256		l = _mm256_sub_ps(e, _mm256_mul_ps(_mm256_set1_ps(p->bound), w));
-	__m256i		exp = _mm256_set1_epi32(0x7f800000);
+	__m256i		exponent = _mm256_set1_epi32(0x7f800000);
 	__m128		m;
 
 	_mm256_storeu_ps(est, e);
 	_mm256_storeu_ps(lb, l);
-	if (!_mm256_testz_si256(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(l), exp), exp),
+	if (!_mm256_testz_si256(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(l), exponent), exponent),
 							_mm256_set1_epi32(-1)))
 		return NAN;
 	/* rq_lanes_min's tree: lanes i and i + 4, then i and i + 2, then 0 and 1 */
