@@ -14,6 +14,11 @@
 #                                run them), the median of three runs; SETTINGS
 #                                go in PGOPTIONS, not in the timed script
 #   drop_caches                  empties the kernel's page cache (root only)
+#   scan_stats_lines             the rabitq scan statistics (DEBUG1) in a
+#                                session's messages on stdin, one line per
+#                                scan: lists probed, rows read from the heap,
+#                                late rows
+#   scan_stats_of SETTINGS SQL   those lines for the scans SQL runs
 . test/tools/pgcluster.sh
 
 bench_start() {
@@ -72,3 +77,12 @@ drop_caches() {
 
 # ratio A / B to one decimal
 ratio() { echo "scale=1; $1 / $2" | bc; }
+
+# Only a role that may read every row gets the statistics (the scan's own
+# rule), so run it as the superuser, with any tenant's condition written out.
+scan_stats_lines() {
+	sed -n 's/.*rabitq scan: [a-z]*, \([0-9]*\) lists probed.* \([0-9]*\) exact distances, \([0-9]*\) late rows.*/\1 \2 \3/p'
+}
+scan_stats_of() {	# SETTINGS SQL
+	q -c "$1" -c "SET client_min_messages = debug1" -c "$2" 2>&1 >/dev/null | scan_stats_lines
+}

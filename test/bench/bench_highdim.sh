@@ -57,7 +57,7 @@ for dim in 768 1536; do
 		  -c "SELECT round(avg(h) / 10, 4) FROM (SELECT (SELECT count(*) FROM (
 				SELECT v <=> s.v AS d FROM items ORDER BY v <=> s.v LIMIT 10) r WHERE r.d <= s.d10) AS h
 			FROM queries s) t" 2>"$work/debug")
-		read -r probed heap late <<<"$(sed -n 's/.*: probing, \([0-9]*\) lists probed.* \([0-9]*\) exact distances, \([0-9]*\) late rows.*/\1 \2 \3/p' "$work/debug" |
+		read -r probed heap late <<<"$(scan_stats_lines <"$work/debug" |
 			awk '{p = $1; h += $2; l += $3; n++} END {printf "%d %.1f %.3f", p, h / n, l / n}')"
 		t=$(qps "-c enable_seqscan=off -c rabitq.probes=$p" 5 "$work/q.sql")
 		label=$p

@@ -81,10 +81,8 @@ recall() {	# SETTINGS N
 # the scan statistics (DEBUG1) of the first n queries: lists probed, and rows
 # read from the heap and late rows per query
 scan_stats() {	# SETTINGS N
-	q -c "$1" -c "SET enable_seqscan = off" -c "SET client_min_messages = debug1" \
-	  -c "SELECT count(*) FROM queries q CROSS JOIN LATERAL (SELECT id FROM items ORDER BY v <-> q.v LIMIT 10) s
-		WHERE q.id < $2" 2>&1 >/dev/null |
-		sed -n 's/.*: probing, \([0-9]*\) lists probed.* \([0-9]*\) exact distances, \([0-9]*\) late rows.*/\1 \2 \3/p' |
+	scan_stats_of "$1; SET enable_seqscan = off" "SELECT count(*) FROM queries q
+		CROSS JOIN LATERAL (SELECT id FROM items ORDER BY v <-> q.v LIMIT 10) s WHERE q.id < $2" |
 		awk '{p = $1; h += $2; l += $3; n++} END {printf "%d %.1f %.3f", p, h / n, l / n}'
 }
 
@@ -159,7 +157,7 @@ completeness() {
 		  -c "SELECT count(*), round(avg(h) / 10, 4), min(h) FROM (SELECT (SELECT count(*) FROM (
 				SELECT v <-> s.v AS d FROM items ORDER BY v <-> s.v LIMIT 10) r WHERE r.d <= s.d10) AS h
 			FROM qsets s WHERE kind = '$kind') t" 2>"$work/debug")
-		late=$(sed -n 's/.* \([0-9]*\) late rows.*/\1/p' "$work/debug" | awk '{s += $1; n++} END {printf "%.3f", n ? s / n : 0}')
+		late=$(scan_stats_lines <"$work/debug" | awk '{s += $3; n++} END {printf "%.3f", n ? s / n : 0}')
 		read -r count rec worst <<<"$res"
 		echo "| $kind | $count | $rec | $worst/10 | $late |"
 	done
